@@ -1,0 +1,73 @@
+/**
+ * Answers one Store v3 request frame from the archive. Every answer carries a
+ * status code, a non-empty request id and a non-empty description.
+ */
+import type { Archive, ArchivePage } from '../archive/archive.ts';
+import type { ResponseFields } from './codec.ts';
+import { decodeRequest, StoreStatus } from './codec.ts';
+import { planQuery, UNKNOWN_REQUEST_ID } from './query.ts';
+import type { QueryPlan } from './query.ts';
+import type { Uint8ArrayList } from 'uint8arraylist';
+
+export function statusResponse(requestId: string, statusCode: number, statusDesc: string): ResponseFields {
+  return { requestId: requestId.length > 0 ? requestId : UNKNOWN_REQUEST_ID, statusCode, statusDesc };
+}
+
+export function answerFrame(archive: Archive, frame: Uint8Array | Uint8ArrayList): ResponseFields {
+  let req;
+  try {
+    req = decodeRequest(frame);
+  } catch (err) {
+    return statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.BAD_REQUEST, `undecodable request: ${errorText(err)}`);
+  }
+  const planned = planQuery(req);
+  if (!planned.ok) return statusResponse(req.requestId, planned.status, planned.desc);
+  try {
+    return answerPlan(archive, req.requestId, planned.plan);
+  } catch (err) {
+    return statusResponse(req.requestId, StoreStatus.BAD_RESPONSE, `archive error: ${errorText(err)}`);
+  }
+}
+
+export function answerPlan(archive: Archive, requestId: string, plan: QueryPlan): ResponseFields {
+  let cursor;
+  if (plan.cursorHash !== undefined) {
+    if (plan.cursorHash.length !== 32) {
+      return statusResponse(requestId, StoreStatus.BAD_RESPONSE, 'bad cursor: not a 32-byte message hash');
+    }
+    cursor = archive.positionOf(plan.cursorHash);
+    if (cursor === undefined) {
+      return statusResponse(requestId, StoreStatus.BAD_RESPONSE, 'bad cursor: no such message in this store');
+    }
+  }
+  const page: ArchivePage = archive.query({
+    includeData: plan.includeData,
+    pubsubTopic: plan.pubsubTopic,
+    contentTopics: plan.contentTopics,
+    timeStart: plan.timeStart,
+    timeEnd: plan.timeEnd,
+    hashes: plan.hashes,
+    cursor,
+    forward: plan.forward,
+    limit: plan.limit,
+  });
+  const rows = page.rows;
+  // Forward pages hand back their last entry as the cursor, backward pages their first.
+  const edge = plan.forward ? rows[rows.length - 1] : rows[0];
+  return {
+    requestId,
+    statusCode: StoreStatus.OK,
+    statusDesc: 'OK',
+    messages: rows.map((r) => ({
+      hash: r.hash,
+      message: plan.includeData ? r.message : undefined,
+      pubsubTopic: plan.includeData ? r.pubsubTopic : undefined,
+    })),
+    cursor: page.more && edge !== undefined ? edge.hash : undefined,
+  };
+}
+
+export function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}

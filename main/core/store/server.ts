@@ -1,0 +1,129 @@
+/**
+ * The Store v3 protocol server on a libp2p node.
+ *
+ * One request per stream. The answer is written as soon as the request is read,
+ * but the write side is closed only after the client has closed its own: js-waku
+ * clients multiplex with mplex, and a stream ended early by the server makes
+ * mplex abort the whole connection once a client pages quickly.
+ */
+import type { IncomingStreamData, Libp2p } from '@libp2p/interface';
+import * as lp from 'it-length-prefixed';
+import { pipe } from 'it-pipe';
+import type { Uint8ArrayList } from 'uint8arraylist';
+import type { Archive } from '../archive/archive.ts';
+import { answerFrame, errorText, statusResponse } from './answer.ts';
+import { encodeResponse, MAX_REQUEST_BYTES, STORE_CODEC, StoreStatus } from './codec.ts';
+import { UNKNOWN_REQUEST_ID } from './query.ts';
+import { RateLimiter, DEFAULT_STORE_RATE_LIMIT } from './rate-limit.ts';
+import type { RateLimit } from './rate-limit.ts';
+
+export interface StoreServerOptions {
+  rateLimit?: RateLimit;
+  /** A stream that sees no progress for this long is aborted. */
+  idleTimeoutMs?: number;
+  maxInboundStreams?: number;
+  /** Called after each answer, for metrics and logs. */
+  onServed?: (served: ServedRequest) => void;
+}
+
+export interface ServedRequest {
+  peer: string;
+  status: number;
+  messages: number;
+  ms: number;
+}
+
+type ProtocolRegistrar = Pick<Libp2p, 'handle' | 'unhandle'>;
+
+export class StoreServer {
+  private readonly archive: Archive;
+  private readonly limiter: RateLimiter;
+  private readonly idleTimeoutMs: number;
+  private readonly maxInboundStreams: number;
+  private readonly onServed: ((served: ServedRequest) => void) | undefined;
+  private registrar: ProtocolRegistrar | undefined;
+  /** While false every request gets 503 (starting, stopping, archive unusable). */
+  available = true;
+
+  constructor(archive: Archive, opts: StoreServerOptions = {}) {
+    this.archive = archive;
+    this.limiter = new RateLimiter(opts.rateLimit ?? DEFAULT_STORE_RATE_LIMIT);
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
+    this.maxInboundStreams = opts.maxInboundStreams ?? 32;
+    this.onServed = opts.onServed;
+  }
+
+  async start(registrar: ProtocolRegistrar): Promise<void> {
+    await registrar.handle(STORE_CODEC, (data) => this.handle(data), {
+      maxInboundStreams: this.maxInboundStreams,
+      runOnLimitedConnection: false,
+    });
+    this.registrar = registrar;
+  }
+
+  async stop(): Promise<void> {
+    this.available = false;
+    await this.registrar?.unhandle(STORE_CODEC);
+    this.registrar = undefined;
+  }
+
+  /** Answers one request frame from `peer`: rate limit, availability, then the archive. */
+  respond(peer: string, frame: Uint8Array | Uint8ArrayList): Uint8Array {
+    const started = performance.now();
+    let fields;
+    if (!this.limiter.take(peer)) {
+      fields = statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.TOO_MANY_REQUESTS, 'rate limit exceeded, slow down');
+    } else if (!this.available || !this.archive.isOpen) {
+      fields = statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.SERVICE_UNAVAILABLE, 'store is not available now');
+    } else {
+      fields = answerFrame(this.archive, frame);
+    }
+    const bytes = encodeResponse(fields);
+    this.onServed?.({
+      peer,
+      status: fields.statusCode,
+      messages: fields.messages?.length ?? 0,
+      ms: performance.now() - started,
+    });
+    return bytes;
+  }
+
+  private handle({ stream, connection }: IncomingStreamData): void {
+    const peer = connection.remotePeer.toString();
+    let timer: NodeJS.Timeout | undefined;
+    const armTimer = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stream.abort(new Error('store stream idle')), this.idleTimeoutMs);
+    };
+    armTimer();
+    const respond = (frame: Uint8Array | Uint8ArrayList): Uint8Array => this.respond(peer, frame);
+    const onMalformed = (err: unknown): Uint8Array => {
+      const fields = statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.BAD_REQUEST, `malformed frame: ${errorText(err)}`);
+      this.onServed?.({ peer, status: fields.statusCode, messages: 0, ms: 0 });
+      return encodeResponse(fields);
+    };
+    async function* answerFirst(frames: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8Array> {
+      let answered = false;
+      try {
+        for await (const frame of frames) {
+          // Later frames on the same stream are read and dropped: one request per stream.
+          if (answered) continue;
+          answered = true;
+          yield respond(frame);
+          armTimer();
+        }
+      } catch (err) {
+        if (!answered) yield onMalformed(err);
+      }
+    }
+    pipe(
+      stream.source,
+      (source) => lp.decode(source, { maxDataLength: MAX_REQUEST_BYTES }),
+      answerFirst,
+      (source) => lp.encode(source),
+      stream.sink,
+    )
+      .catch((err: unknown) => stream.abort(err instanceof Error ? err : new Error(String(err))))
+      .finally(() => clearTimeout(timer));
+  }
+}
