@@ -32,7 +32,7 @@ describe('message hash (14/WAKU2-MESSAGE test vectors)', () => {
       assert.equal(toHex(messageHash(pubsubTopic, v.msg)), v.hash);
     });
     it(`@waku/message-hash matches the vector: ${v.name}`, () => {
-      const msg = { ...v.msg, version: 0, rateLimitProof: undefined, ephemeral: false };
+      const msg = { meta: undefined, ...v.msg, version: 0, rateLimitProof: undefined, ephemeral: false };
       assert.equal(toHex(wakuMessageHash(pubsubTopic, msg)), v.hash);
       assert.equal(toHex(coreMessageHash(pubsubTopic, msg)), v.hash);
     });

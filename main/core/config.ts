@@ -1,0 +1,209 @@
+/**
+ * A Keeper's configuration: the defaults, the command-line flags of DESIGN §5,
+ * and the checks that turn bad input into a message naming the bad field.
+ */
+import { parseArgs } from 'node:util';
+import { defaultDataDir } from './paths.ts';
+import { STATUS_CLUSTER_ID, STATUS_PUBSUB_TOPICS, isValidContentTopic, isValidPubsubTopic, parseShardTopic } from './topics.ts';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { RateLimit } from './store/rate-limit.ts';
+import { DEFAULT_STORE_RATE_LIMIT } from './store/rate-limit.ts';
+
+export interface KeeperConfig {
+  dataDir: string;
+  pubsubTopics: string[];
+  /** When non-empty, only these content topics are archived (all are still relayed). */
+  contentTopics: string[];
+  /** Listen addresses; `undefined` means the defaults, falling back to free ports when taken. */
+  listen: string[] | undefined;
+  peers: string[];
+  storePeers: string[];
+  fillQuorum: number;
+  retentionMs: number;
+  quotaBytes: number;
+  /** `host:port` of the local API; port 0 picks a free one. */
+  api: { host: string; port: number };
+  discovery: boolean;
+  clusterId: number;
+  retentionIntervalMs: number;
+  storeRateLimit: RateLimit;
+}
+
+export const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/60000', '/ip4/0.0.0.0/tcp/8000/ws'];
+export const DEFAULT_API = { host: '127.0.0.1', port: 8647 };
+
+export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConfig {
+  return {
+    dataDir: defaultDataDir(),
+    pubsubTopics: [...STATUS_PUBSUB_TOPICS],
+    contentTopics: [],
+    listen: undefined,
+    peers: [],
+    storePeers: [],
+    fillQuorum: 2,
+    retentionMs: 30 * DAY_MS,
+    quotaBytes: 10 * 1000 ** 3,
+    api: { ...DEFAULT_API },
+    discovery: true,
+    clusterId: STATUS_CLUSTER_ID,
+    retentionIntervalMs: 10 * 60 * 1000,
+    storeRateLimit: { ...DEFAULT_STORE_RATE_LIMIT },
+    ...overrides,
+  };
+}
+
+/** Bad input: the message names the flag or field and what was wrong with it. */
+export class ConfigError extends Error {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'ConfigError';
+    this.field = field;
+  }
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+
+export function parseDuration(field: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/i.exec(text.trim());
+  if (!m) throw new ConfigError(field, `"${text}" is not a duration (examples: 30d, 12h, 90s)`);
+  const value = Number(m[1]) * (DURATION_UNITS[(m[2] ?? '').toLowerCase()] ?? NaN);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(field, `"${text}" must be more than zero`);
+  return Math.round(value);
+}
+
+export function parseSize(field: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/i.exec(text.trim());
+  if (!m) throw new ConfigError(field, `"${text}" is not a size (examples: 10GB, 500MiB)`);
+  const value = Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] ?? NaN);
+  if (!Number.isFinite(value) || value < 1024 * 1024) throw new ConfigError(field, `"${text}" is below the 1 MiB minimum`);
+  return Math.round(value);
+}
+
+export function parseHostPort(field: string, text: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) throw new ConfigError(field, `"${text}" is not HOST:PORT (example: 127.0.0.1:8647)`);
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
+}
+
+function parsePositiveInt(field: string, text: string, max: number): number {
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError(field, `"${text}" is not a whole number`);
+  const n = Number(text);
+  if (n < 1 || n > max) throw new ConfigError(field, `${n} is out of range (1 to ${max})`);
+  return n;
+}
+
+function checkMultiaddr(field: string, text: string, needPeerId: boolean): string {
+  let addr;
+  try {
+    addr = multiaddr(text);
+  } catch (err) {
+    throw new ConfigError(field, `"${text}" is not a multiaddr (${(err as Error).message})`);
+  }
+  if (needPeerId && addr.getPeerId() === null) throw new ConfigError(field, `"${text}" must end in /p2p/<peer id>`);
+  return text;
+}
+
+/** Checks a whole configuration; throws ConfigError on the first bad field. */
+export function validateConfig(c: KeeperConfig): KeeperConfig {
+  if (c.pubsubTopics.length === 0) throw new ConfigError('--pubsub-topic', 'at least one pubsub topic is needed');
+  for (const t of c.pubsubTopics) {
+    if (!isValidPubsubTopic(t)) throw new ConfigError('--pubsub-topic', `"${t}" is not a pubsub topic (example: /waku/2/rs/16/32)`);
+  }
+  const clusters = new Set(c.pubsubTopics.map((t) => parseShardTopic(t)?.clusterId).filter((x) => x !== undefined));
+  if (clusters.size > 1) throw new ConfigError('--pubsub-topic', `topics of several clusters (${[...clusters].join(', ')}); one Keeper serves one cluster`);
+  for (const t of c.contentTopics) {
+    if (!isValidContentTopic(t)) throw new ConfigError('--content-topic', `"${t}" is not a content topic (example: /waku/1/0x1234abcd/rfc26)`);
+  }
+  for (const a of c.listen ?? []) checkMultiaddr('--listen', a, false);
+  for (const a of c.peers) checkMultiaddr('--peer', a, true);
+  for (const a of c.storePeers) checkMultiaddr('--store-peer', a, true);
+  if (!Number.isInteger(c.fillQuorum) || c.fillQuorum < 1) throw new ConfigError('--fill-quorum', 'must be a whole number of at least 1');
+  if (c.dataDir.trim() === '') throw new ConfigError('--data-dir', 'must not be empty');
+  return c;
+}
+
+export const USAGE = `Usage: waku-keeper [options]
+
+Keeps a Status community's Waku message history: relays its shards, archives
+them in SQLite and serves them over Waku Store v3. With no options it runs on
+the Status shards of cluster 16 with its data in the user's data directory.
+
+  --data-dir DIR            where the archive, node key and API token live
+  --pubsub-topic T          pubsub topic to relay and archive (repeatable;
+                            default: /waku/2/rs/16/{32,64,128,256})
+  --content-topic C         archive only these content topics (repeatable)
+  --listen MULTIADDR        listen address (repeatable; default tcp 60000, ws 8000)
+  --peer MULTIADDR          dial and relay with this peer (repeatable)
+  --store-peer MULTIADDR    also ask this peer for history (repeatable)
+  --fill-quorum N           peers that must agree before history counts as filled (default 2)
+  --retention DURATION      keep messages this long (default 30d)
+  --quota SIZE              disk the archive may use (default 10GB)
+  --api HOST:PORT           local API and dashboard (default 127.0.0.1:8647)
+  --no-discovery            no DNS discovery or peer exchange: static peers only
+  --help                    this text
+  --version                 the version
+`;
+
+export type CliRequest = { kind: 'run'; config: KeeperConfig } | { kind: 'help' } | { kind: 'version' };
+
+export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): CliRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'data-dir': { type: 'string' },
+        'pubsub-topic': { type: 'string', multiple: true },
+        'content-topic': { type: 'string', multiple: true },
+        listen: { type: 'string', multiple: true },
+        peer: { type: 'string', multiple: true },
+        'store-peer': { type: 'string', multiple: true },
+        'fill-quorum': { type: 'string' },
+        retention: { type: 'string' },
+        quota: { type: 'string' },
+        api: { type: 'string' },
+        'no-discovery': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    const msg = (err as Error).message;
+    const flag = /'(-{1,2}[^' ]+)/.exec(msg)?.[1] ?? 'arguments';
+    throw new ConfigError(flag, msg.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: 'help' };
+  if (v.version) return { kind: 'version' };
+  const config: KeeperConfig = { ...base };
+  if (v['data-dir'] !== undefined) config.dataDir = v['data-dir'];
+  if (v['pubsub-topic'] !== undefined) config.pubsubTopics = [...new Set(v['pubsub-topic'])];
+  if (v['content-topic'] !== undefined) config.contentTopics = [...new Set(v['content-topic'])];
+  if (v.listen !== undefined) config.listen = v.listen;
+  if (v.peer !== undefined) config.peers = v.peer;
+  if (v['store-peer'] !== undefined) config.storePeers = v['store-peer'];
+  if (v['fill-quorum'] !== undefined) config.fillQuorum = parsePositiveInt('--fill-quorum', v['fill-quorum'], 16);
+  if (v.retention !== undefined) config.retentionMs = parseDuration('--retention', v.retention);
+  if (v.quota !== undefined) config.quotaBytes = parseSize('--quota', v.quota);
+  if (v.api !== undefined) config.api = parseHostPort('--api', v.api);
+  if (v['no-discovery']) config.discovery = false;
+  const cluster = config.pubsubTopics.map((t) => parseShardTopic(t)?.clusterId).find((x) => x !== undefined);
+  if (cluster !== undefined) config.clusterId = cluster;
+  return { kind: 'run', config: validateConfig(config) };
+}

@@ -1,0 +1,396 @@
+/**
+ * One Keeper = one data dir: the archive, the libp2p node with relay and the
+ * Store v3 server, retention, and the local API, started and stopped together.
+ * Data flows one way: relay → validation → archive → store server and status.
+ */
+import { TopicValidatorResult } from '@libp2p/interface';
+import type { Connection, PeerId } from '@libp2p/interface';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { Archive } from './archive/archive.ts';
+import { decodeForArchive, Ingestor } from './archive/ingest.ts';
+import { AgeRetention, QuotaRetention, applyRetention } from './archive/retention.ts';
+import { nowNs } from './archive/validate.ts';
+import type { RejectReason } from './archive/validate.ts';
+import { ApiServer } from './api/http.ts';
+import type { KeeperEvent, KeeperStatus, NodeState, PeerStatus } from './api/contract.ts';
+import { KeeperMetrics } from './api/metrics.ts';
+import { loadOrCreateToken } from './api/token.ts';
+import type { KeeperConfig } from './config.ts';
+import { DEFAULT_API, DEFAULT_LISTEN } from './config.ts';
+import { Connector, parsePeerAddress } from './node/connector.ts';
+import { loadOrCreateIdentity } from './node/identity.ts';
+import { createKeeperLibp2p } from './node/libp2p.ts';
+import type { KeeperLibp2p } from './node/libp2p.ts';
+import { RELAY_CODEC } from './node/relay.ts';
+import { ARCHIVE_FILE } from './paths.ts';
+import { STORE_CODEC } from './store/codec.ts';
+import { StoreServer } from './store/server.ts';
+import { parseShardTopic } from './topics.ts';
+import { VERSION } from './version.ts';
+
+const STOP_TIMEOUT_MS = 10_000;
+
+export interface KeeperEvents {
+  event: [KeeperEvent];
+}
+
+export class Keeper extends EventEmitter<KeeperEvents> {
+  readonly config: KeeperConfig;
+  private readonly archive: Archive;
+  private readonly node: KeeperLibp2p;
+  private readonly storeServer: StoreServer;
+  private readonly ingestor: Ingestor;
+  private readonly connector: Connector;
+  private readonly api: ApiServer;
+  private readonly token: string;
+  private readonly metrics = new KeeperMetrics();
+  private readonly staticPeerIds: Set<string>;
+  private readonly keptContentTopics: Set<string> | undefined;
+  private readonly startedAtMs = Date.now();
+  private readonly retentionAbort = new AbortController();
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private retentionRun: Promise<unknown> = Promise.resolve();
+  private state: NodeState = 'starting';
+  private archiveError: string | null = null;
+  private stopping: Promise<void> | undefined;
+  private readonly counters = {
+    received: 0,
+    stored: 0,
+    duplicates: 0,
+    notKept: 0,
+    rejected: {} as Partial<Record<RejectReason, number>>,
+    storeRequests: {} as Record<string, number>,
+  };
+
+  private constructor(config: KeeperConfig, archive: Archive, node: KeeperLibp2p, token: string) {
+    super();
+    this.config = config;
+    this.archive = archive;
+    this.node = node;
+    this.token = token;
+    this.keptContentTopics = config.contentTopics.length > 0 ? new Set(config.contentTopics) : undefined;
+    const staticPeers = [...config.peers, ...config.storePeers].map(parsePeerAddress);
+    this.staticPeerIds = new Set(staticPeers.map((p) => p.peerId.toString()));
+    this.ingestor = new Ingestor(archive, {
+      onInserted: (inserted, batch) => {
+        this.counters.stored += inserted;
+        this.counters.duplicates += batch.length - inserted;
+        this.archiveError = null;
+      },
+      onError: (err, batch) => {
+        this.archiveError = err instanceof Error ? err.message : String(err);
+        this.emitEvent({ event: 'error', message: `archive write failed, ${batch.length} messages not stored: ${this.archiveError}` });
+      },
+    });
+    this.storeServer = new StoreServer(archive, {
+      rateLimit: config.storeRateLimit,
+      onServed: (s) => {
+        const key = String(s.status);
+        this.counters.storeRequests[key] = (this.counters.storeRequests[key] ?? 0) + 1;
+      },
+    });
+    this.connector = new Connector(node, {
+      staticPeers,
+      onDialError: (peer, err) => {
+        if (this.staticPeerIds.has(peer)) this.emitEvent({ event: 'warning', message: `cannot reach peer ${peer}: ${errorMessage(err)}` });
+      },
+    });
+    this.api = new ApiServer(
+      {
+        status: () => this.status(),
+        metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.render(await this.status()) }),
+      },
+      token,
+    );
+  }
+
+  /** Opens the data dir and brings the node up; resolves once it serves and relays. */
+  static async start(config: KeeperConfig, onEvent?: (e: KeeperEvent) => void): Promise<Keeper> {
+    mkdirSync(config.dataDir, { recursive: true });
+    const archivePath = join(config.dataDir, ARCHIVE_FILE);
+    let archive: Archive;
+    try {
+      archive = Archive.open(archivePath);
+    } catch (err) {
+      throw new Error(`cannot open the archive ${archivePath}: ${errorMessage(err)}`);
+    }
+    let keeper: Keeper | undefined;
+    let node: KeeperLibp2p | undefined;
+    try {
+      const privateKey = await loadOrCreateIdentity(config.dataDir);
+      const token = loadOrCreateToken(config.dataDir);
+      const listen = config.listen ?? (await defaultListenAddresses());
+      const shards = config.pubsubTopics.map((t) => parseShardTopic(t)?.shard).filter((s): s is number => s !== undefined);
+      node = await createKeeperLibp2p({
+        privateKey,
+        listen,
+        clusterId: config.clusterId,
+        shards,
+        discovery: config.discovery,
+        onDiscoveryError: (err) => keeper?.emitEvent({ event: 'warning', message: `peer discovery failed: ${errorMessage(err)}` }),
+      });
+      keeper = new Keeper(config, archive, node, token);
+      if (onEvent) keeper.on('event', onEvent);
+      await keeper.bringUp();
+      return keeper;
+    } catch (err) {
+      await Promise.resolve(node?.stop()).catch(() => undefined);
+      archive.close();
+      throw err;
+    }
+  }
+
+  private async bringUp(): Promise<void> {
+    const node = this.node;
+    await this.storeServer.start(node);
+    const relay = node.services.relay;
+    for (const topic of this.config.pubsubTopics) {
+      relay.topicValidators.set(topic, (_peer, msg) => this.onRelayMessage(topic, msg.data));
+    }
+    node.addEventListener('peer:connect', this.onPeerConnect);
+    node.addEventListener('peer:disconnect', this.onPeerDisconnect);
+    await node.start();
+    for (const topic of this.config.pubsubTopics) relay.subscribe(topic);
+    await this.connector.start();
+    const fallback = this.config.api.host === DEFAULT_API.host && this.config.api.port === DEFAULT_API.port;
+    await this.api.listen({ ...this.config.api, fallbackToFreePort: fallback });
+    this.state = this.relayPeerCount() > 0 ? 'online' : 'offline';
+    this.scheduleRetention(0);
+    this.emitEvent({
+      event: 'ready',
+      peerId: node.peerId.toString(),
+      multiaddrs: this.multiaddrs(),
+      api: this.api.url,
+      dashboard: `${this.api.url}/#token=${this.token}`,
+    });
+  }
+
+  get peerId(): PeerId {
+    return this.node.peerId;
+  }
+
+  /** The libp2p node, for tests and the history layer. */
+  get libp2p(): KeeperLibp2p {
+    return this.node;
+  }
+
+  get apiUrl(): string {
+    return this.api.url;
+  }
+
+  multiaddrs(): string[] {
+    return this.node.getMultiaddrs().map((a) => a.toString());
+  }
+
+  // ---- relay → archive ------------------------------------------------------
+
+  private onRelayMessage(pubsubTopic: string, data: Uint8Array): TopicValidatorResult {
+    this.counters.received++;
+    const decoded = decodeForArchive(pubsubTopic, data, { nowNs: nowNs() });
+    if (!decoded.ok) {
+      // Ephemeral messages are valid traffic: relay them, keep nothing.
+      if (decoded.reason === 'ephemeral') return TopicValidatorResult.Accept;
+      this.counters.rejected[decoded.reason] = (this.counters.rejected[decoded.reason] ?? 0) + 1;
+      return TopicValidatorResult.Reject;
+    }
+    if (this.keptContentTopics !== undefined && !this.keptContentTopics.has(decoded.message.contentTopic)) {
+      this.counters.notKept++;
+      return TopicValidatorResult.Accept;
+    }
+    this.ingestor.push(decoded.message);
+    return TopicValidatorResult.Accept;
+  }
+
+  // ---- peers ------------------------------------------------------------------
+
+  private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => {
+    this.emitEvent({ event: 'peer:connect', peerId: evt.detail.toString() });
+  };
+
+  private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.emitEvent({ event: 'peer:disconnect', peerId: evt.detail.toString() });
+  };
+
+  private relayPeerCount(): number {
+    const relay = this.node.services.relay;
+    const peers = new Set<string>();
+    for (const t of this.config.pubsubTopics) for (const p of relay.getSubscribers(t)) peers.add(p.toString());
+    return peers.size;
+  }
+
+  private async peerStatuses(): Promise<PeerStatus[]> {
+    const byPeer = new Map<string, Connection[]>();
+    for (const c of this.node.getConnections()) {
+      const key = c.remotePeer.toString();
+      byPeer.set(key, [...(byPeer.get(key) ?? []), c]);
+    }
+    const relay = this.node.services.relay;
+    const relayPeers = new Set<string>();
+    for (const t of this.config.pubsubTopics) for (const p of relay.getSubscribers(t)) relayPeers.add(p.toString());
+    const shards = this.node.services.metadata.peers;
+    const out: PeerStatus[] = [];
+    for (const [id, conns] of byPeer) {
+      const first = conns[0];
+      if (first === undefined) continue;
+      const peer = await this.node.peerStore.get(first.remotePeer).catch(() => undefined);
+      const protocols = peer?.protocols ?? [];
+      const agent = peer?.metadata.get('AgentVersion');
+      const meta = shards.get(id);
+      out.push({
+        peerId: id,
+        addrs: conns.map((c) => c.remoteAddr.toString()),
+        protocols,
+        direction: first.direction,
+        relay: relayPeers.has(id) || protocols.includes(RELAY_CODEC),
+        store: protocols.includes(STORE_CODEC),
+        static: this.staticPeerIds.has(id),
+        agent: agent === undefined ? null : new TextDecoder().decode(agent),
+        clusterId: meta?.clusterId ?? null,
+        shards: meta?.shards ?? [],
+      });
+    }
+    return out.sort((a, b) => a.peerId.localeCompare(b.peerId));
+  }
+
+  // ---- status -------------------------------------------------------------------
+
+  async status(): Promise<KeeperStatus> {
+    if (this.state === 'online' || this.state === 'offline') {
+      this.state = this.relayPeerCount() > 0 ? 'online' : 'offline';
+    }
+    const stats = this.archive.isOpen ? this.archive.stats() : undefined;
+    const relay = this.node.services.relay;
+    const byTopic = new Map(stats?.topics.map((t) => [t.pubsubTopic, t]));
+    return {
+      version: VERSION,
+      state: this.state,
+      peerId: this.node.peerId.toString(),
+      multiaddrs: this.multiaddrs(),
+      startedAtMs: this.startedAtMs,
+      clusterId: this.config.clusterId,
+      pubsubTopics: [...this.config.pubsubTopics],
+      contentTopics: [...this.config.contentTopics],
+      peers: await this.peerStatuses(),
+      topics: this.config.pubsubTopics.map((pubsubTopic) => {
+        const t = byTopic.get(pubsubTopic);
+        return {
+          pubsubTopic,
+          messages: t?.messages ?? 0,
+          bytes: t?.bytes ?? 0,
+          oldestMs: nsToMs(t?.oldest ?? null),
+          newestMs: nsToMs(t?.newest ?? null),
+          relayPeers: relay.getSubscribers(pubsubTopic).length,
+        };
+      }),
+      archive: {
+        path: this.archive.path,
+        messages: stats?.messages ?? 0,
+        bytes: stats?.usedBytes ?? 0,
+        quotaBytes: this.config.quotaBytes,
+        retentionMs: this.config.retentionMs,
+        oldestMs: nsToMs(stats?.oldest ?? null),
+        newestMs: nsToMs(stats?.newest ?? null),
+        error: this.archiveError,
+      },
+      ingest: {
+        received: this.counters.received,
+        stored: this.counters.stored,
+        duplicates: this.counters.duplicates,
+        notKept: this.counters.notKept,
+        rejected: { ...this.counters.rejected },
+      },
+      store: { requests: { ...this.counters.storeRequests } },
+    };
+  }
+
+  // ---- retention ----------------------------------------------------------------
+
+  private scheduleRetention(delayMs: number): void {
+    this.retentionTimer = setTimeout(() => {
+      this.retentionRun = this.runRetention().finally(() => {
+        if (this.state !== 'stopping') this.scheduleRetention(this.config.retentionIntervalMs);
+      });
+    }, delayMs);
+    this.retentionTimer.unref();
+  }
+
+  /** Applies retention by age, then by quota. Runs at start and every retention interval. */
+  async runRetention(): Promise<void> {
+    try {
+      const result = await applyRetention(
+        this.archive,
+        [new AgeRetention(this.config.retentionMs), new QuotaRetention(this.config.quotaBytes)],
+        this.retentionAbort.signal,
+      );
+      for (const [policy, d] of Object.entries(result)) {
+        if (d.messages > 0) this.emitEvent({ event: 'retention', policy, messages: d.messages, bytes: d.bytes });
+      }
+    } catch (err) {
+      this.emitEvent({ event: 'error', message: `retention failed: ${errorMessage(err)}` });
+    }
+  }
+
+  // ---- stop -----------------------------------------------------------------------
+
+  /** Stops everything within a bounded time; the archive is flushed and closed last. */
+  stop(reason = 'stop requested'): Promise<void> {
+    this.stopping ??= this.shutdown(reason);
+    return this.stopping;
+  }
+
+  private async shutdown(reason: string): Promise<void> {
+    this.state = 'stopping';
+    this.emitEvent({ event: 'stopping', reason });
+    clearTimeout(this.retentionTimer);
+    this.retentionAbort.abort();
+    this.connector.stop();
+    this.storeServer.available = false;
+    await this.api.close().catch(() => undefined);
+    const stopNode = (async () => {
+      await this.storeServer.stop();
+      await this.node.stop();
+    })();
+    await Promise.race([stopNode.catch(() => undefined), delay(STOP_TIMEOUT_MS)]);
+    await Promise.race([this.retentionRun, delay(STOP_TIMEOUT_MS)]);
+    this.ingestor.flush();
+    this.archive.close();
+    this.emitEvent({ event: 'stopped' });
+  }
+
+  private emitEvent(e: KeeperEvent): void {
+    this.emit('event', e);
+  }
+}
+
+function nsToMs(ns: bigint | null): number | null {
+  return ns === null ? null : Number(ns / 1_000_000n);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The default listen addresses, each swapped for a free port when its own is taken. */
+async function defaultListenAddresses(): Promise<string[]> {
+  const out: string[] = [];
+  for (const addr of DEFAULT_LISTEN) {
+    const port = Number(/\/tcp\/(\d+)/.exec(addr)?.[1]);
+    out.push((await portIsFree(port)) ? addr : addr.replace(`/tcp/${port}`, '/tcp/0'));
+  }
+  return out;
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '0.0.0.0', () => probe.close(() => resolve(true)));
+  });
+}

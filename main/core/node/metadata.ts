@@ -1,0 +1,127 @@
+/**
+ * Waku metadata (66/WAKU2-METADATA): each side tells the other its cluster and
+ * shards. js-waku picks store peers only among peers that announce the shards
+ * it asks about, and js-waku's own metadata service announces none, so Keeper
+ * runs its own that announces the shards it relays.
+ */
+import type { ComponentLogger, IncomingStreamData, Logger, PeerId, Startable, TypedEventTarget, Libp2pEvents, IdentifyResult } from '@libp2p/interface';
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal';
+import { proto_metadata } from '@waku/proto';
+import * as lp from 'it-length-prefixed';
+import { pipe } from 'it-pipe';
+import { lpStream } from 'it-length-prefixed-stream';
+import type { Uint8ArrayList } from 'uint8arraylist';
+
+export const METADATA_CODEC = '/vac/waku/metadata/1.0.0';
+const MAX_METADATA_BYTES = 4096;
+const TIMEOUT_MS = 10_000;
+
+export interface PeerShards {
+  clusterId: number | undefined;
+  shards: number[];
+}
+
+export interface MetadataInit {
+  clusterId: number;
+  shards: number[];
+}
+
+export interface MetadataComponents {
+  registrar: Registrar;
+  connectionManager: ConnectionManager;
+  events: TypedEventTarget<Libp2pEvents>;
+  logger: ComponentLogger;
+}
+
+export class KeeperMetadata implements Startable {
+  readonly clusterId: number;
+  readonly shards: number[];
+  /** What each peer told us, by peer id. */
+  readonly peers = new Map<string, PeerShards>();
+  private readonly components: MetadataComponents;
+  private readonly log: Logger;
+
+  constructor(components: MetadataComponents, init: MetadataInit) {
+    this.components = components;
+    this.clusterId = init.clusterId;
+    this.shards = [...init.shards];
+    this.log = components.logger.forComponent('keeper:metadata');
+  }
+
+  async start(): Promise<void> {
+    await this.components.registrar.handle(METADATA_CODEC, (data) => this.onRequest(data), { maxInboundStreams: 8 });
+    this.components.events.addEventListener('peer:identify', this.onIdentify);
+    this.components.events.addEventListener('peer:disconnect', this.onDisconnect);
+  }
+
+  async stop(): Promise<void> {
+    this.components.events.removeEventListener('peer:identify', this.onIdentify);
+    this.components.events.removeEventListener('peer:disconnect', this.onDisconnect);
+    await this.components.registrar.unhandle(METADATA_CODEC);
+  }
+
+  private ours(): Uint8Array {
+    return proto_metadata.WakuMetadataResponse.encode({ clusterId: this.clusterId, shards: this.shards });
+  }
+
+  private remember(peer: PeerId, bytes: Uint8Array | Uint8ArrayList): void {
+    const r = proto_metadata.WakuMetadataRequest.decode(bytes);
+    this.peers.set(peer.toString(), { clusterId: r.clusterId, shards: r.shards });
+  }
+
+  /** Answers a peer's request; the write side closes after the peer has closed its own. */
+  private onRequest({ stream, connection }: IncomingStreamData): void {
+    const ours = this.ours();
+    const remember = (frame: Uint8ArrayList): void => this.remember(connection.remotePeer, frame);
+    const timer = setTimeout(() => stream.abort(new Error('metadata stream idle')), TIMEOUT_MS);
+    async function* answer(frames: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8Array> {
+      let answered = false;
+      for await (const frame of frames) {
+        if (answered) continue;
+        answered = true;
+        remember(frame);
+        yield ours;
+      }
+    }
+    pipe(stream.source, (s) => lp.decode(s, { maxDataLength: MAX_METADATA_BYTES }), answer, (s) => lp.encode(s), stream.sink)
+      .catch((err: unknown) => {
+        this.log('metadata request from %p failed: %s', connection.remotePeer, err);
+        stream.abort(err instanceof Error ? err : new Error(String(err)));
+      })
+      .finally(() => clearTimeout(timer));
+  }
+
+  /** Asks a peer for its cluster and shards. */
+  async query(peer: PeerId): Promise<PeerShards> {
+    const signal = AbortSignal.timeout(TIMEOUT_MS);
+    const stream = await this.components.connectionManager.openConnection(peer, { signal }).then((c) =>
+      c.newStream(METADATA_CODEC, { signal }),
+    );
+    try {
+      const io = lpStream(stream, { maxDataLength: MAX_METADATA_BYTES });
+      await io.write(proto_metadata.WakuMetadataRequest.encode({ clusterId: this.clusterId, shards: this.shards }), { signal });
+      await stream.closeWrite({ signal });
+      const frame = await io.read({ signal });
+      const r = proto_metadata.WakuMetadataResponse.decode(frame);
+      const shards = { clusterId: r.clusterId, shards: r.shards };
+      this.peers.set(peer.toString(), shards);
+      return shards;
+    } finally {
+      await stream.close({ signal }).catch(() => stream.abort(new Error('metadata close failed')));
+    }
+  }
+
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const { peerId, protocols } = evt.detail;
+    if (!protocols.includes(METADATA_CODEC) || this.peers.has(peerId.toString())) return;
+    this.query(peerId).catch((err: unknown) => this.log('metadata query to %p failed: %s', peerId, err));
+  };
+
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.peers.delete(evt.detail.toString());
+  };
+}
+
+export function keeperMetadata(init: MetadataInit): (components: MetadataComponents) => KeeperMetadata {
+  return (components) => new KeeperMetadata(components, init);
+}

@@ -1,0 +1,56 @@
+/** Real Keepers on loopback for integration tests, each in its own temporary data dir. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../../main/core/config.ts';
+import type { KeeperConfig } from '../../main/core/config.ts';
+import type { KeeperEvent } from '../../main/core/api/contract.ts';
+import { Keeper } from '../../main/core/keeper.ts';
+import { TEST_PUBSUB } from './messages.ts';
+
+export interface TestKeeper {
+  keeper: Keeper;
+  dataDir: string;
+  /** The loopback TCP address with /p2p/, for --peer and dials. */
+  tcpAddr: string;
+  events: KeeperEvent[];
+  stop(): Promise<void>;
+  /** Stops (if running) and removes the data dir. */
+  dispose(): Promise<void>;
+}
+
+export function testConfig(dataDir: string, overrides: Partial<KeeperConfig> = {}): KeeperConfig {
+  return defaultConfig({
+    dataDir,
+    pubsubTopics: [TEST_PUBSUB],
+    listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
+    api: { host: '127.0.0.1', port: 0 },
+    discovery: false,
+    ...overrides,
+  });
+}
+
+export async function startKeeper(overrides: Partial<KeeperConfig> = {}, dataDir?: string): Promise<TestKeeper> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'keeper-it-'));
+  const events: KeeperEvent[] = [];
+  const keeper = await Keeper.start(testConfig(dir, overrides), (e) => events.push(e));
+  const tcpAddr = keeper.multiaddrs().find((a) => a.startsWith('/ip4/127.0.0.1/tcp/') && !a.includes('/ws'));
+  if (tcpAddr === undefined) throw new Error('keeper has no loopback tcp address');
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await keeper.stop();
+  };
+  return {
+    keeper,
+    dataDir: dir,
+    tcpAddr,
+    events,
+    stop,
+    dispose: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, DAY_MS, defaultConfig, parseCli, parseDuration, parseHostPort, parseSize } from '../../main/core/config.ts';
+import { defaultDataDir } from '../../main/core/paths.ts';
+
+const PEER = '/ip4/127.0.0.1/tcp/60000/p2p/16Uiu2HAmSYDMqbqJQxZVc8niDBwxTaJeMzs98szZBEBotvvjDayZ';
+
+function fieldOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.field;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('runs with the Status defaults when given no flags', () => {
+    const r = parseCli([]);
+    assert.equal(r.kind, 'run');
+    if (r.kind !== 'run') return;
+    assert.deepEqual(r.config.pubsubTopics, ['/waku/2/rs/16/32', '/waku/2/rs/16/64', '/waku/2/rs/16/128', '/waku/2/rs/16/256']);
+    assert.equal(r.config.clusterId, 16);
+    assert.equal(r.config.retentionMs, 30 * DAY_MS);
+    assert.equal(r.config.discovery, true);
+    assert.equal(r.config.fillQuorum, 2);
+    assert.deepEqual(r.config.api, { host: '127.0.0.1', port: 8647 });
+  });
+
+  it('reads every flag of DESIGN §5', () => {
+    const r = parseCli([
+      '--data-dir', '/tmp/x',
+      '--pubsub-topic', '/waku/2/rs/1/0',
+      '--content-topic', '/app/1/chat/proto',
+      '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--peer', PEER,
+      '--store-peer', PEER,
+      '--fill-quorum', '3',
+      '--retention', '7d',
+      '--quota', '2GiB',
+      '--api', '127.0.0.1:0',
+      '--no-discovery',
+    ]);
+    assert.equal(r.kind, 'run');
+    if (r.kind !== 'run') return;
+    assert.deepEqual(
+      { ...r.config, storeRateLimit: undefined, retentionIntervalMs: undefined },
+      {
+        ...defaultConfig(),
+        storeRateLimit: undefined,
+        retentionIntervalMs: undefined,
+        dataDir: '/tmp/x',
+        pubsubTopics: ['/waku/2/rs/1/0'],
+        contentTopics: ['/app/1/chat/proto'],
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        peers: [PEER],
+        storePeers: [PEER],
+        fillQuorum: 3,
+        retentionMs: 7 * DAY_MS,
+        quotaBytes: 2 * 1024 ** 3,
+        api: { host: '127.0.0.1', port: 0 },
+        discovery: false,
+        clusterId: 1,
+      },
+    );
+  });
+
+  const bad: [string[], string][] = [
+    [['--bogus'], '--bogus'],
+    [['--fill-quorum', '0'], '--fill-quorum'],
+    [['--fill-quorum', 'two'], '--fill-quorum'],
+    [['--retention', '30'], '--retention'],
+    [['--retention', '0d'], '--retention'],
+    [['--quota', 'lots'], '--quota'],
+    [['--quota', '10KB'], '--quota'],
+    [['--api', 'localhost'], '--api'],
+    [['--api', '127.0.0.1:70000'], '--api'],
+    [['--pubsub-topic', 'foo'], '--pubsub-topic'],
+    [['--pubsub-topic', '/waku/2/rs/16/32', '--pubsub-topic', '/waku/2/rs/1/0'], '--pubsub-topic'],
+    [['--content-topic', 'chat'], '--content-topic'],
+    [['--peer', '/ip4/127.0.0.1/tcp/1'], '--peer'],
+    [['--store-peer', 'not-an-address'], '--store-peer'],
+    [['--listen', 'nope'], '--listen'],
+    [['--data-dir'], '--data-dir'],
+  ];
+  for (const [argv, field] of bad) {
+    it(`refuses ${argv.join(' ')} naming ${field}`, () => assert.equal(fieldOf(() => parseCli(argv)), field));
+  }
+
+  it('parses durations, sizes and addresses', () => {
+    assert.equal(parseDuration('x', '90s'), 90_000);
+    assert.equal(parseDuration('x', '1.5h'), 5_400_000);
+    assert.equal(parseSize('x', '10GB'), 10e9);
+    assert.equal(parseSize('x', '500 MiB'), 500 * 1024 ** 2);
+    assert.deepEqual(parseHostPort('x', '[::1]:8647'), { host: '::1', port: 8647 });
+  });
+
+  it('puts data where each OS expects it', () => {
+    assert.equal(defaultDataDir({ HOME: '/h' }, 'linux'), '/h/.local/share/waku-keeper');
+    assert.equal(defaultDataDir({ HOME: '/h', XDG_DATA_HOME: '/x' }, 'linux'), '/x/waku-keeper');
+    assert.equal(defaultDataDir({ HOME: '/h' }, 'darwin'), '/h/Library/Application Support/waku-keeper');
+    assert.equal(defaultDataDir({ HOME: 'C:\\h', APPDATA: 'C:\\a' }, 'win32').replaceAll('\\', '/'), 'C:/a/waku-keeper');
+  });
+});
