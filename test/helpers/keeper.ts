@@ -6,6 +6,9 @@ import { defaultConfig } from '../../main/core/config.ts';
 import type { KeeperConfig } from '../../main/core/config.ts';
 import type { KeeperEvent } from '../../main/core/api/contract.ts';
 import { Keeper } from '../../main/core/keeper.ts';
+import { Archive } from '../../main/core/archive/archive.ts';
+import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
+import { ARCHIVE_FILE } from '../../main/core/paths.ts';
 import { TEST_PUBSUB } from './messages.ts';
 
 export interface TestKeeper {
@@ -31,7 +34,7 @@ export function testConfig(dataDir: string, overrides: Partial<KeeperConfig> = {
 }
 
 export async function startKeeper(overrides: Partial<KeeperConfig> = {}, dataDir?: string): Promise<TestKeeper> {
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'keeper-it-'));
+  const dir = dataDir ?? tempDataDir();
   const events: KeeperEvent[] = [];
   const keeper = await Keeper.start(testConfig(dir, overrides), (e) => events.push(e));
   const tcpAddr = keeper.multiaddrs().find((a) => a.startsWith('/ip4/127.0.0.1/tcp/') && !a.includes('/ws'));
@@ -53,4 +56,18 @@ export async function startKeeper(overrides: Partial<KeeperConfig> = {}, dataDir
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Writes messages into a data dir's archive before a Keeper starts on it. */
+export function seedArchive(dataDir: string, messages: readonly ArchiveMessage[]): void {
+  const archive = Archive.open(join(dataDir, ARCHIVE_FILE));
+  try {
+    archive.insert(messages);
+  } finally {
+    archive.close();
+  }
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'keeper-it-'));
 }

@@ -3,7 +3,7 @@
  * status code, a non-empty request id and a non-empty description.
  */
 import type { Archive, ArchivePage } from '../archive/archive.ts';
-import type { ResponseFields } from './codec.ts';
+import type { ResponseFields, StoreQueryRequest } from './codec.ts';
 import { decodeRequest, StoreStatus } from './codec.ts';
 import { planQuery, UNKNOWN_REQUEST_ID } from './query.ts';
 import type { QueryPlan } from './query.ts';
@@ -13,13 +13,23 @@ export function statusResponse(requestId: string, statusCode: number, statusDesc
   return { requestId: requestId.length > 0 ? requestId : UNKNOWN_REQUEST_ID, statusCode, statusDesc };
 }
 
+/** Decodes and answers one request frame; an undecodable frame gets 400. */
 export function answerFrame(archive: Archive, frame: Uint8Array | Uint8ArrayList): ResponseFields {
-  let req;
+  const decoded = decodeFrame(frame);
+  return decoded.ok ? answerRequest(archive, decoded.request) : decoded.response;
+}
+
+export function decodeFrame(
+  frame: Uint8Array | Uint8ArrayList,
+): { ok: true; request: StoreQueryRequest } | { ok: false; response: ResponseFields } {
   try {
-    req = decodeRequest(frame);
+    return { ok: true, request: decodeRequest(frame) };
   } catch (err) {
-    return statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.BAD_REQUEST, `undecodable request: ${errorText(err)}`);
+    return { ok: false, response: statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.BAD_REQUEST, `undecodable request: ${errorText(err)}`) };
   }
+}
+
+export function answerRequest(archive: Archive, req: StoreQueryRequest): ResponseFields {
   const planned = planQuery(req);
   if (!planned.ok) return statusResponse(req.requestId, planned.status, planned.desc);
   try {

@@ -11,7 +11,7 @@ import * as lp from 'it-length-prefixed';
 import { pipe } from 'it-pipe';
 import type { Uint8ArrayList } from 'uint8arraylist';
 import type { Archive } from '../archive/archive.ts';
-import { answerFrame, errorText, statusResponse } from './answer.ts';
+import { answerRequest, decodeFrame, errorText, statusResponse } from './answer.ts';
 import { encodeResponse, MAX_REQUEST_BYTES, STORE_CODEC, StoreStatus } from './codec.ts';
 import { UNKNOWN_REQUEST_ID } from './query.ts';
 import { RateLimiter, DEFAULT_STORE_RATE_LIMIT } from './rate-limit.ts';
@@ -67,16 +67,21 @@ export class StoreServer {
     this.registrar = undefined;
   }
 
-  /** Answers one request frame from `peer`: rate limit, availability, then the archive. */
+  /** Answers one request frame from `peer`: decode, rate limit, availability, then the archive. */
   respond(peer: string, frame: Uint8Array | Uint8ArrayList): Uint8Array {
     const started = performance.now();
+    // Every frame costs a token, well-formed or not.
+    const allowed = this.limiter.take(peer);
+    const decoded = decodeFrame(frame);
     let fields;
-    if (!this.limiter.take(peer)) {
-      fields = statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.TOO_MANY_REQUESTS, 'rate limit exceeded, slow down');
+    if (!decoded.ok) {
+      fields = decoded.response;
+    } else if (!allowed) {
+      fields = statusResponse(decoded.request.requestId, StoreStatus.TOO_MANY_REQUESTS, 'rate limit exceeded, slow down');
     } else if (!this.available || !this.archive.isOpen) {
-      fields = statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.SERVICE_UNAVAILABLE, 'store is not available now');
+      fields = statusResponse(decoded.request.requestId, StoreStatus.SERVICE_UNAVAILABLE, 'store is not available now');
     } else {
-      fields = answerFrame(this.archive, frame);
+      fields = answerRequest(this.archive, decoded.request);
     }
     const bytes = encodeResponse(fields);
     this.onServed?.({

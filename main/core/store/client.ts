@@ -1,0 +1,45 @@
+/**
+ * Keeper's own Store v3 client: one request per stream over a stream of its
+ * own, with the answer's status code decided here. The @waku/sdk client reads
+ * "no connection" as "no messages"; a gap filler must tell the two apart.
+ */
+import type { Libp2p, PeerId } from '@libp2p/interface';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { lpStream } from 'it-length-prefixed-stream';
+import { randomUUID } from 'node:crypto';
+import type { StoreQueryRequest, StoreQueryResponse } from './codec.ts';
+import { decodeResponse, encodeRequest, MAX_RESPONSE_BYTES, STORE_CODEC } from './codec.ts';
+
+export interface StoreQueryOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Sends one request and returns the decoded answer, whatever its status. Throws on transport failure. */
+export async function storeQuery(
+  node: Pick<Libp2p, 'dialProtocol'>,
+  peer: PeerId | Multiaddr,
+  request: Partial<StoreQueryRequest>,
+  opts: StoreQueryOptions = {},
+): Promise<StoreQueryResponse> {
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 20_000);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+  const req: Partial<StoreQueryRequest> = {
+    requestId: randomUUID(),
+    includeData: true,
+    paginationForward: true,
+    ...request,
+  };
+  const stream = await node.dialProtocol(peer, STORE_CODEC, { signal });
+  try {
+    const io = lpStream(stream, { maxDataLength: MAX_RESPONSE_BYTES });
+    await io.write(encodeRequest(req), { signal });
+    await stream.closeWrite({ signal });
+    const response = decodeResponse(await io.read({ signal }));
+    await stream.close({ signal });
+    return response;
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+}
