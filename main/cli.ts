@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let keeper: Keeper;
   try {
-    keeper = await Keeper.start(request.config, onEvent);
+    keeper = await Keeper.start(request.config, { onEvent });
   } catch (err) {
     for (const h of held.splice(0)) process.stderr.write(`${JSON.stringify(h)}\n`);
     process.stderr.write(`waku-keeper: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -27,6 +27,14 @@ export interface KeeperConfig {
   clusterId: number;
   retentionIntervalMs: number;
   storeRateLimit: RateLimit;
+  /** Uptime heartbeat: how often the open online interval is extended. */
+  heartbeatMs: number;
+  /** How often gap filling runs (it also runs at start and on regaining relay peers). */
+  fillIntervalMs: number;
+  /** How often recent history is compared with store peers by hash. */
+  checkIntervalMs: number;
+  /** The newest stretch left alone by filling and checks: relay may still deliver into it. */
+  settleMs: number;
 }
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -49,6 +57,10 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     clusterId: STATUS_CLUSTER_ID,
     retentionIntervalMs: 10 * 60 * 1000,
     storeRateLimit: { ...DEFAULT_STORE_RATE_LIMIT },
+    heartbeatMs: 10_000,
+    fillIntervalMs: 10 * 60 * 1000,
+    checkIntervalMs: 5 * 60 * 1000,
+    settleMs: 30_000,
     ...overrides,
   };
 }
@@ -133,6 +145,10 @@ export function validateConfig(c: KeeperConfig): KeeperConfig {
   for (const a of c.storePeers) checkMultiaddr('--store-peer', a, true);
   if (!Number.isInteger(c.fillQuorum) || c.fillQuorum < 1) throw new ConfigError('--fill-quorum', 'must be a whole number of at least 1');
   if (c.dataDir.trim() === '') throw new ConfigError('--data-dir', 'must not be empty');
+  if (c.heartbeatMs < 100) throw new ConfigError('--heartbeat', 'must be at least 100ms');
+  if (c.fillIntervalMs < c.heartbeatMs) throw new ConfigError('--fill-interval', 'must not be shorter than the heartbeat');
+  if (c.checkIntervalMs < c.heartbeatMs) throw new ConfigError('--check-interval', 'must not be shorter than the heartbeat');
+  if (c.retentionMs <= c.settleMs) throw new ConfigError('--retention', 'must be longer than the settle time');
   return c;
 }
 
@@ -153,6 +169,11 @@ the Status shards of cluster 16 with its data in the user's data directory.
   --retention DURATION      keep messages this long (default 30d)
   --quota SIZE              disk the archive may use (default 10GB)
   --api HOST:PORT           local API and dashboard (default 127.0.0.1:8647)
+  --heartbeat DURATION      uptime heartbeat (default 10s)
+  --fill-interval DURATION  how often gaps are filled (default 10m; also at start
+                            and when relay peers come back)
+  --check-interval DURATION how often recent history is compared with store
+                            peers by hash (default 5m)
   --no-discovery            no DNS discovery or peer exchange: static peers only
   --help                    this text
   --version                 the version
@@ -178,6 +199,9 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         retention: { type: 'string' },
         quota: { type: 'string' },
         api: { type: 'string' },
+        heartbeat: { type: 'string' },
+        'fill-interval': { type: 'string' },
+        'check-interval': { type: 'string' },
         'no-discovery': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -202,6 +226,9 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
   if (v.retention !== undefined) config.retentionMs = parseDuration('--retention', v.retention);
   if (v.quota !== undefined) config.quotaBytes = parseSize('--quota', v.quota);
   if (v.api !== undefined) config.api = parseHostPort('--api', v.api);
+  if (v.heartbeat !== undefined) config.heartbeatMs = parseDuration('--heartbeat', v.heartbeat);
+  if (v['fill-interval'] !== undefined) config.fillIntervalMs = parseDuration('--fill-interval', v['fill-interval']);
+  if (v['check-interval'] !== undefined) config.checkIntervalMs = parseDuration('--check-interval', v['check-interval']);
   if (v['no-discovery']) config.discovery = false;
   const cluster = config.pubsubTopics.map((t) => parseShardTopic(t)?.clusterId).find((x) => x !== undefined);
   if (cluster !== undefined) config.clusterId = cluster;

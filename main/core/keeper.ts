@@ -29,12 +29,35 @@ import { ARCHIVE_FILE } from './paths.ts';
 import { STORE_CODEC } from './store/codec.ts';
 import { StoreServer } from './store/server.ts';
 import { parseShardTopic } from './topics.ts';
+import type { ArchiveMessage } from './archive/archive.ts';
+import type { HistoryStatus } from './api/contract.ts';
+import { topicHistory } from './history/completeness.ts';
+import { ConsistencyChecker } from './history/consistency.ts';
+import { GapFiller } from './history/filler.ts';
+import type { HistoryDeps } from './history/filler.ts';
+import { HistoryStore } from './history/history-store.ts';
+import { StorePeerRegistry } from './history/store-peers.ts';
+import { UptimeTracker } from './history/uptime.ts';
+import { storeQuery } from './store/client.ts';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { IdentifyResult } from '@libp2p/interface';
 import { VERSION } from './version.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
 
 export interface KeeperEvents {
   event: [KeeperEvent];
+}
+
+/** Hooks for tests only: nothing in the app sets them. */
+export interface KeeperTestHooks {
+  /** Relay the message but do not store it, as if relay had lost it. */
+  dropRelayMessage?: (message: ArchiveMessage) => boolean;
+}
+
+export interface KeeperStartOptions {
+  onEvent?: (e: KeeperEvent) => void;
+  testHooks?: KeeperTestHooks;
 }
 
 export class Keeper extends EventEmitter<KeeperEvents> {
@@ -47,6 +70,12 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   private readonly api: ApiServer;
   private readonly token: string;
   private readonly metrics = new KeeperMetrics();
+  private readonly history: HistoryStore;
+  private readonly storePeers: StorePeerRegistry;
+  private readonly uptime: UptimeTracker;
+  private readonly filler: GapFiller;
+  private readonly checker: ConsistencyChecker;
+  private readonly testHooks: KeeperTestHooks;
   private readonly staticPeerIds: Set<string>;
   private readonly keptContentTopics: Set<string> | undefined;
   private readonly startedAtMs = Date.now();
@@ -65,8 +94,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     storeRequests: {} as Record<string, number>,
   };
 
-  private constructor(config: KeeperConfig, archive: Archive, node: KeeperLibp2p, token: string) {
+  private constructor(config: KeeperConfig, archive: Archive, node: KeeperLibp2p, token: string, testHooks: KeeperTestHooks) {
     super();
+    this.testHooks = testHooks;
     this.config = config;
     this.archive = archive;
     this.node = node;
@@ -98,6 +128,40 @@ export class Keeper extends EventEmitter<KeeperEvents> {
         if (this.staticPeerIds.has(peer)) this.emitEvent({ event: 'warning', message: `cannot reach peer ${peer}: ${errorMessage(err)}` });
       },
     });
+    this.history = new HistoryStore(archive);
+    this.storePeers = new StorePeerRegistry(this.history, node.peerId.toString(), {
+      isConnected: (id) => node.getConnections().some((c) => c.remotePeer.toString() === id && c.status === 'open'),
+    });
+    for (const addr of config.storePeers) this.storePeers.addStatic(parsePeerAddress(addr).peerId.toString(), addr);
+    const isOnline = (topic: string): boolean => this.state !== 'stopping' && node.services.relay.getSubscribers(topic).length > 0;
+    this.uptime = new UptimeTracker(this.history, config.pubsubTopics, isOnline, {
+      heartbeatMs: config.heartbeatMs,
+      onChange: (_topic, online) => {
+        if (online) this.filler.trigger();
+      },
+    });
+    const historyDeps: HistoryDeps = {
+      archive,
+      history: this.history,
+      peers: this.storePeers,
+      query: (peerId, request, signal) => storeQuery(node, this.storePeers.target(peerIdFromString(peerId)), request, { signal }),
+      pubsubTopics: config.pubsubTopics,
+      keep: this.keptContentTopics === undefined ? undefined : (t) => this.keptContentTopics?.has(t) === true,
+      emit: (e) => this.emitEvent(e),
+      onStored: (n) => (this.counters.stored += n),
+    };
+    this.filler = new GapFiller(historyDeps, {
+      fillQuorum: config.fillQuorum,
+      retentionMs: config.retentionMs,
+      settleMs: config.settleMs,
+      intervalMs: config.fillIntervalMs,
+    });
+    this.checker = new ConsistencyChecker(historyDeps, {
+      intervalMs: config.checkIntervalMs,
+      settleMs: config.settleMs,
+      contentTopics: config.contentTopics,
+      isOnline,
+    });
     this.api = new ApiServer(
       {
         status: () => this.status(),
@@ -108,7 +172,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   }
 
   /** Opens the data dir and brings the node up; resolves once it serves and relays. */
-  static async start(config: KeeperConfig, onEvent?: (e: KeeperEvent) => void): Promise<Keeper> {
+  static async start(config: KeeperConfig, opts: KeeperStartOptions = {}): Promise<Keeper> {
     mkdirSync(config.dataDir, { recursive: true });
     const archivePath = join(config.dataDir, ARCHIVE_FILE);
     let archive: Archive;
@@ -132,8 +196,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
         discovery: config.discovery,
         onDiscoveryError: (err) => keeper?.emitEvent({ event: 'warning', message: `peer discovery failed: ${errorMessage(err)}` }),
       });
-      keeper = new Keeper(config, archive, node, token);
-      if (onEvent) keeper.on('event', onEvent);
+      keeper = new Keeper(config, archive, node, token, opts.testHooks ?? {});
+      if (opts.onEvent) keeper.on('event', opts.onEvent);
       await keeper.bringUp();
       return keeper;
     } catch (err) {
@@ -152,6 +216,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     }
     node.addEventListener('peer:connect', this.onPeerConnect);
     node.addEventListener('peer:disconnect', this.onPeerDisconnect);
+    node.addEventListener('peer:identify', this.onPeerIdentify);
     await node.start();
     for (const topic of this.config.pubsubTopics) relay.subscribe(topic);
     await this.connector.start();
@@ -159,6 +224,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     await this.api.listen({ ...this.config.api, fallbackToFreePort: fallback });
     this.state = this.relayPeerCount() > 0 ? 'online' : 'offline';
     this.scheduleRetention(0);
+    this.uptime.start();
+    this.filler.start();
+    this.checker.start();
     this.emitEvent({
       event: 'ready',
       peerId: node.peerId.toString(),
@@ -200,6 +268,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       this.counters.notKept++;
       return TopicValidatorResult.Accept;
     }
+    if (this.testHooks.dropRelayMessage?.(decoded.message) === true) return TopicValidatorResult.Accept;
     this.ingestor.push(decoded.message);
     return TopicValidatorResult.Accept;
   }
@@ -213,6 +282,35 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => {
     this.emitEvent({ event: 'peer:disconnect', peerId: evt.detail.toString() });
   };
+
+  private readonly onPeerIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const { peerId, protocols, connection } = evt.detail;
+    this.storePeers.observe(peerId.toString(), [connection.remoteAddr.toString()], protocols.includes(STORE_CODEC));
+  };
+
+  /** Runs a gap-filling pass now (the dashboard's "fill now"); resolves when it is done. */
+  async fillNow(): Promise<void> {
+    this.filler.trigger();
+    await this.filler.idle();
+  }
+
+  /** Runs a consistency check now; resolves when it is done. */
+  checkNow(): Promise<void> {
+    return this.checker.run();
+  }
+
+  private historyStatus(): HistoryStatus {
+    const window = this.filler.window();
+    return {
+      fillQuorum: this.config.fillQuorum,
+      topics: this.config.pubsubTopics.map((t) =>
+        topicHistory(t, this.history.coverage(t), window, (gap) => this.filler.noteOf(t, gap)),
+      ),
+      storePeers: this.storePeers.status(),
+      fill: this.filler.status(),
+      consistency: this.checker.status(),
+    };
+  }
 
   private relayPeerCount(): number {
     const relay = this.node.services.relay;
@@ -303,6 +401,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
         rejected: { ...this.counters.rejected },
       },
       store: { requests: { ...this.counters.storeRequests } },
+      history: this.archive.isOpen ? this.historyStatus() : emptyHistory(this.config.fillQuorum),
     };
   }
 
@@ -325,6 +424,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
         [new AgeRetention(this.config.retentionMs), new QuotaRetention(this.config.quotaBytes)],
         this.retentionAbort.signal,
       );
+      if (this.archive.isOpen) this.history.prune(Date.now() - this.config.retentionMs);
       for (const [policy, d] of Object.entries(result)) {
         if (d.messages > 0) this.emitEvent({ event: 'retention', policy, messages: d.messages, bytes: d.bytes });
       }
@@ -342,8 +442,11 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   }
 
   private async shutdown(reason: string): Promise<void> {
+    // Uptime closes its intervals while relay still tells the truth about peers.
+    this.uptime.stop();
     this.state = 'stopping';
     this.emitEvent({ event: 'stopping', reason });
+    await Promise.race([Promise.all([this.filler.stop(), this.checker.stop()]), delay(STOP_TIMEOUT_MS)]);
     clearTimeout(this.retentionTimer);
     this.retentionAbort.abort();
     this.connector.stop();
@@ -363,6 +466,16 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   private emitEvent(e: KeeperEvent): void {
     this.emit('event', e);
   }
+}
+
+function emptyHistory(fillQuorum: number): HistoryStatus {
+  return {
+    fillQuorum,
+    topics: [],
+    storePeers: [],
+    fill: { running: false, startedAtMs: null, windowsDone: 0, windowsTotal: 0, messages: 0, lastPass: null },
+    consistency: { lastRunMs: null, recovered: 0, checks: 0 },
+  };
 }
 
 function nsToMs(ns: bigint | null): number | null {

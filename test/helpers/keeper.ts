@@ -6,6 +6,7 @@ import { defaultConfig } from '../../main/core/config.ts';
 import type { KeeperConfig } from '../../main/core/config.ts';
 import type { KeeperEvent } from '../../main/core/api/contract.ts';
 import { Keeper } from '../../main/core/keeper.ts';
+import type { KeeperTestHooks } from '../../main/core/keeper.ts';
 import { Archive } from '../../main/core/archive/archive.ts';
 import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
 import { ARCHIVE_FILE } from '../../main/core/paths.ts';
@@ -33,10 +34,14 @@ export function testConfig(dataDir: string, overrides: Partial<KeeperConfig> = {
   });
 }
 
-export async function startKeeper(overrides: Partial<KeeperConfig> = {}, dataDir?: string): Promise<TestKeeper> {
+export async function startKeeper(
+  overrides: Partial<KeeperConfig> = {},
+  dataDir?: string,
+  testHooks?: KeeperTestHooks,
+): Promise<TestKeeper> {
   const dir = dataDir ?? tempDataDir();
   const events: KeeperEvent[] = [];
-  const keeper = await Keeper.start(testConfig(dir, overrides), (e) => events.push(e));
+  const keeper = await Keeper.start(testConfig(dir, overrides), { onEvent: (e) => events.push(e), testHooks });
   const tcpAddr = keeper.multiaddrs().find((a) => a.startsWith('/ip4/127.0.0.1/tcp/') && !a.includes('/ws'));
   if (tcpAddr === undefined) throw new Error('keeper has no loopback tcp address');
   let stopped = false;

@@ -61,6 +61,102 @@ export interface StoreServerStatus {
   requests: Record<string, number>;
 }
 
+// ---- history (uptime, gap filling, completeness) ------------------------------
+
+export interface TimeRange {
+  startMs: number;
+  endMs: number;
+}
+
+export interface FilledRange extends TimeRange {
+  verified: boolean;
+  /** Peers that answered this stretch completely. */
+  peers: string[];
+}
+
+/** Why a stretch is still missing: not tried yet, nobody to ask, or the peers asked failed. */
+export type GapReason = 'pending' | 'no-peer' | 'peer-failed';
+
+export interface GapStatus extends TimeRange {
+  reason: GapReason;
+  detail: string | null;
+}
+
+export interface TopicHistory {
+  pubsubTopic: string;
+  /** The retention window the shares are of. */
+  windowStartMs: number;
+  windowEndMs: number;
+  /** Share of the window held: online, or filled by store peers. */
+  coveredShare: number;
+  /** Share of the window online, or filled by at least the quorum of peers. */
+  verifiedShare: number;
+  online: TimeRange[];
+  filled: FilledRange[];
+  /** Filled by fewer peers than the quorum. */
+  unverified: FilledRange[];
+  gaps: GapStatus[];
+}
+
+export type StorePeerSource = 'static' | 'discovered';
+
+export interface StorePeerRecord {
+  peerId: string;
+  addrs: string[];
+  source: StorePeerSource;
+  rttMs: number | null;
+  lastSuccessMs: number | null;
+  lastFailureMs: number | null;
+  /** Failures in a row; a success resets it. */
+  failures: number;
+  provided: number;
+  rejected: number;
+  /** Share of a window's messages this peer held, the last time it answered one. */
+  agreement: number | null;
+  lastAgreementMs: number | null;
+  lastError: string | null;
+}
+
+export interface StorePeerStatus extends StorePeerRecord {
+  connected: boolean;
+  backoffUntilMs: number | null;
+}
+
+export interface FillPassSummary {
+  startedAtMs: number;
+  endedAtMs: number;
+  windows: number;
+  verified: number;
+  unverified: number;
+  open: number;
+  messages: number;
+}
+
+export interface FillStatus {
+  running: boolean;
+  startedAtMs: number | null;
+  windowsDone: number;
+  windowsTotal: number;
+  /** Messages new to the archive in the running pass. */
+  messages: number;
+  lastPass: FillPassSummary | null;
+}
+
+export interface ConsistencyStatus {
+  lastRunMs: number | null;
+  /** Messages found missing by hash comparison and fetched, since start. */
+  recovered: number;
+  checks: number;
+}
+
+export interface HistoryStatus {
+  fillQuorum: number;
+  topics: TopicHistory[];
+  storePeers: StorePeerStatus[];
+  fill: FillStatus;
+  consistency: ConsistencyStatus;
+}
+
 export interface KeeperStatus {
   version: string;
   state: NodeState;
@@ -75,6 +171,7 @@ export interface KeeperStatus {
   archive: ArchiveStatus;
   ingest: IngestStatus;
   store: StoreServerStatus;
+  history: HistoryStatus;
 }
 
 /** One line of the headless node's stdout, and one entry of the event log. */
@@ -83,6 +180,10 @@ export type KeeperEvent =
   | { event: 'peer:connect'; peerId: string }
   | { event: 'peer:disconnect'; peerId: string }
   | { event: 'retention'; policy: string; messages: number; bytes: number }
+  | { event: 'fill:start'; windows: number; pubsubTopics: string[] }
+  | { event: 'fill:progress'; pubsubTopic: string; startMs: number; endMs: number; done: number; total: number; messages: number }
+  | { event: 'fill:end'; windows: number; verified: number; unverified: number; open: number; messages: number; ms: number }
+  | { event: 'check'; pubsubTopic: string; peers: number; missing: number; recovered: number }
   | { event: 'warning'; message: string }
   | { event: 'error'; message: string }
   | { event: 'stopping'; reason: string }

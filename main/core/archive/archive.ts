@@ -165,10 +165,33 @@ export class Archive {
         )
         .pluck(),
       deleteByHash: db.prepare('DELETE FROM messages WHERE hash = ? RETURNING pubsub_id, size').raw(true),
+      countInRange: db
+        .prepare('SELECT COUNT(*) FROM messages WHERE pubsub_id = ? AND timestamp >= ? AND timestamp <= ?')
+        .pluck(),
       pageCount: db.prepare('PRAGMA page_count').pluck(),
       freelistCount: db.prepare('PRAGMA freelist_count').pluck(),
       pageSize: db.prepare('PRAGMA page_size').pluck(),
     };
+  }
+
+  /**
+   * The database connection, for the history tables that live in the same file
+   * and must commit in the same transactions as the messages they describe.
+   */
+  get connection(): Database {
+    return this.db;
+  }
+
+  /** Runs `fn` in one transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Messages of a pubsub topic with timestamps in [startNs, endNs]. */
+  countInRange(pubsubTopic: string, startNs: bigint, endNs: bigint): number {
+    const id = this.topicIds.get(pubsubTopic);
+    if (id === undefined) return 0;
+    return this.stmt.countInRange.get(id, startNs, endNs) as number;
   }
 
   // ---- topics -------------------------------------------------------------

@@ -39,3 +39,8 @@ export function fromHex(hex: string): Uint8Array {
   if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new Error(`not a hex string: ${hex}`);
   return new Uint8Array(Buffer.from(clean, 'hex'));
 }
+
+/** Byte equality without copying. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}

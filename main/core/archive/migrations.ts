@@ -44,6 +44,53 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'history',
+    sql: `
+      -- Which stretches of time this archive holds completely, per pubsub topic.
+      -- online: the node was subscribed with relay peers (extended by a heartbeat);
+      -- filled: a gap that store peers answered completely.
+      CREATE TABLE coverage (
+        id           INTEGER PRIMARY KEY,
+        pubsub_topic TEXT    NOT NULL,
+        kind         TEXT    NOT NULL CHECK (kind IN ('online', 'filled')),
+        start_ms     INTEGER NOT NULL,
+        end_ms       INTEGER NOT NULL,
+        verified     INTEGER NOT NULL DEFAULT 1,  -- filled: at least the quorum answered
+        peers        TEXT    NOT NULL DEFAULT '[]', -- filled: ids of the peers that answered completely
+        messages     INTEGER NOT NULL DEFAULT 0,  -- filled: messages that were new here
+        recorded_ms  INTEGER NOT NULL
+      );
+      CREATE INDEX coverage_by_topic ON coverage (pubsub_topic, end_ms);
+      -- Peers that can serve history, and how they have done.
+      CREATE TABLE store_peers (
+        peer_id           TEXT PRIMARY KEY,
+        addrs             TEXT    NOT NULL DEFAULT '[]',
+        source            TEXT    NOT NULL,          -- static | identify | discovered
+        rtt_ms            REAL,
+        last_success_ms   INTEGER,
+        last_failure_ms   INTEGER,
+        failures          INTEGER NOT NULL DEFAULT 0, -- in a row; reset by a success
+        provided          INTEGER NOT NULL DEFAULT 0, -- valid messages received
+        rejected          INTEGER NOT NULL DEFAULT 0, -- messages refused (bad hash, topic, time, size)
+        agreement         REAL,                       -- share of a window's messages it held, last time
+        last_agreement_ms INTEGER,
+        last_error        TEXT
+      );
+      -- How far each peer got through a window being filled: a crash resumes here.
+      CREATE TABLE fill_progress (
+        pubsub_topic    TEXT    NOT NULL,
+        window_start_ms INTEGER NOT NULL,
+        peer_id         TEXT    NOT NULL,
+        cursor          BLOB,
+        complete        INTEGER NOT NULL DEFAULT 0,
+        provided        INTEGER NOT NULL DEFAULT 0,
+        updated_ms      INTEGER NOT NULL,
+        PRIMARY KEY (pubsub_topic, window_start_ms, peer_id)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

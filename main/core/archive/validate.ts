@@ -18,7 +18,12 @@ export type RejectReason =
   | 'no-timestamp'
   | 'clock-skew'
   | 'ephemeral'
-  | 'unknown-topic';
+  | 'unknown-topic'
+  // Answers from store peers:
+  | 'missing-message'
+  | 'wrong-topic'
+  | 'outside-window'
+  | 'hash-mismatch';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
   'undecodable',
@@ -30,6 +35,10 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'clock-skew',
   'ephemeral',
   'unknown-topic',
+  'missing-message',
+  'wrong-topic',
+  'outside-window',
+  'hash-mismatch',
 ];
 
 export interface ValidatableMessage {

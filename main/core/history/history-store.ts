@@ -1,0 +1,183 @@
+/**
+ * The history tables (coverage, store peers, fill progress) with their named
+ * statements. They live in the archive's database so that a page of filled
+ * messages and the progress it makes commit together.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Archive } from '../archive/archive.ts';
+import type { Interval } from './intervals.ts';
+import type { StorePeerRecord, StorePeerSource } from '../api/contract.ts';
+
+export type { StorePeerRecord, StorePeerSource };
+
+export type CoverageKind = 'online' | 'filled';
+
+export interface CoverageRow extends Interval {
+  id: number;
+  pubsubTopic: string;
+  kind: CoverageKind;
+  verified: boolean;
+  peers: string[];
+  messages: number;
+  recordedMs: number;
+}
+
+export interface ProgressRow {
+  peerId: string;
+  cursor: Uint8Array | null;
+  complete: boolean;
+  provided: number;
+}
+
+interface RawCoverage {
+  id: number;
+  pubsub_topic: string;
+  kind: CoverageKind;
+  start_ms: number;
+  end_ms: number;
+  verified: number;
+  peers: string;
+  messages: number;
+  recorded_ms: number;
+}
+
+function prepareStatements(db: Database) {
+  return {
+    insertCoverage: db.prepare(
+      `INSERT INTO coverage (pubsub_topic, kind, start_ms, end_ms, verified, peers, messages, recorded_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    extendCoverage: db.prepare('UPDATE coverage SET end_ms = ? WHERE id = ? AND end_ms < ?'),
+    coverageOfTopic: db.prepare('SELECT * FROM coverage WHERE pubsub_topic = ? ORDER BY start_ms'),
+    deleteUnverifiedInside: db.prepare(
+      `DELETE FROM coverage WHERE pubsub_topic = ? AND kind = 'filled' AND verified = 0 AND start_ms >= ? AND end_ms <= ?`,
+    ),
+    pruneCoverage: db.prepare('DELETE FROM coverage WHERE end_ms < ?'),
+    progressOfWindow: db.prepare(
+      'SELECT peer_id, cursor, complete, provided FROM fill_progress WHERE pubsub_topic = ? AND window_start_ms = ?',
+    ),
+    saveProgress: db.prepare(
+      `INSERT INTO fill_progress (pubsub_topic, window_start_ms, peer_id, cursor, complete, provided, updated_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pubsub_topic, window_start_ms, peer_id) DO UPDATE SET
+         cursor = excluded.cursor, complete = excluded.complete, provided = excluded.provided, updated_ms = excluded.updated_ms`,
+    ),
+    deleteProgress: db.prepare('DELETE FROM fill_progress WHERE pubsub_topic = ? AND window_start_ms = ?'),
+    pruneProgress: db.prepare('DELETE FROM fill_progress WHERE window_start_ms < ?'),
+    allPeers: db.prepare('SELECT * FROM store_peers'),
+    savePeer: db.prepare(
+      `INSERT INTO store_peers (peer_id, addrs, source, rtt_ms, last_success_ms, last_failure_ms, failures,
+                                provided, rejected, agreement, last_agreement_ms, last_error)
+       VALUES (@peerId, @addrs, @source, @rttMs, @lastSuccessMs, @lastFailureMs, @failures,
+               @provided, @rejected, @agreement, @lastAgreementMs, @lastError)
+       ON CONFLICT (peer_id) DO UPDATE SET
+         addrs = excluded.addrs, source = excluded.source, rtt_ms = excluded.rtt_ms,
+         last_success_ms = excluded.last_success_ms, last_failure_ms = excluded.last_failure_ms,
+         failures = excluded.failures, provided = excluded.provided, rejected = excluded.rejected,
+         agreement = excluded.agreement, last_agreement_ms = excluded.last_agreement_ms,
+         last_error = excluded.last_error`,
+    ),
+    deletePeer: db.prepare('DELETE FROM store_peers WHERE peer_id = ?'),
+  };
+}
+
+export class HistoryStore {
+  readonly archive: Archive;
+  private readonly s: ReturnType<typeof prepareStatements>;
+
+  constructor(archive: Archive) {
+    this.archive = archive;
+    this.s = prepareStatements(archive.connection);
+  }
+
+  // ---- coverage ---------------------------------------------------------------
+
+  /** Opens an online interval [startMs, startMs]; the heartbeat extends it. */
+  openOnline(pubsubTopic: string, startMs: number): number {
+    const info = this.s.insertCoverage.run(pubsubTopic, 'online', startMs, startMs, 1, '[]', 0, startMs);
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Moves an interval's end forward (never back). */
+  extend(id: number, endMs: number): void {
+    this.s.extendCoverage.run(endMs, id, endMs);
+  }
+
+  coverage(pubsubTopic: string): CoverageRow[] {
+    return (this.s.coverageOfTopic.all(pubsubTopic) as RawCoverage[]).map((r) => ({
+      id: r.id,
+      pubsubTopic: r.pubsub_topic,
+      kind: r.kind,
+      start: r.start_ms,
+      end: r.end_ms,
+      verified: r.verified === 1,
+      peers: JSON.parse(r.peers) as string[],
+      messages: r.messages,
+      recordedMs: r.recorded_ms,
+    }));
+  }
+
+  /**
+   * Records a filled window and forgets its progress, in one transaction.
+   * A re-fill replaces the unverified record it supersedes.
+   */
+  completeWindow(pubsubTopic: string, window: Interval, verified: boolean, peers: string[], messages: number): void {
+    this.archive.transaction(() => {
+      this.s.deleteUnverifiedInside.run(pubsubTopic, window.start, window.end);
+      this.s.insertCoverage.run(pubsubTopic, 'filled', window.start, window.end, verified ? 1 : 0, JSON.stringify(peers), messages, Date.now());
+      this.s.deleteProgress.run(pubsubTopic, window.start);
+    });
+  }
+
+  /** Forgets coverage and progress that ended before `beforeMs` (outside retention). */
+  prune(beforeMs: number): void {
+    this.archive.transaction(() => {
+      this.s.pruneCoverage.run(beforeMs);
+      this.s.pruneProgress.run(beforeMs - 24 * 60 * 60 * 1000);
+    });
+  }
+
+  // ---- fill progress ------------------------------------------------------------
+
+  progress(pubsubTopic: string, windowStartMs: number): ProgressRow[] {
+    return (
+      this.s.progressOfWindow.all(pubsubTopic, windowStartMs) as {
+        peer_id: string;
+        cursor: Buffer | null;
+        complete: number;
+        provided: number;
+      }[]
+    ).map((r) => ({ peerId: r.peer_id, cursor: r.cursor, complete: r.complete === 1, provided: r.provided }));
+  }
+
+  saveProgress(pubsubTopic: string, windowStartMs: number, p: ProgressRow): void {
+    this.s.saveProgress.run(pubsubTopic, windowStartMs, p.peerId, p.cursor, p.complete ? 1 : 0, p.provided, Date.now());
+  }
+
+  // ---- store peers ----------------------------------------------------------------
+
+  loadPeers(): StorePeerRecord[] {
+    return (this.s.allPeers.all() as Record<string, unknown>[]).map((r) => ({
+      peerId: r.peer_id as string,
+      addrs: JSON.parse(r.addrs as string) as string[],
+      source: r.source as StorePeerSource,
+      rttMs: r.rtt_ms as number | null,
+      lastSuccessMs: r.last_success_ms as number | null,
+      lastFailureMs: r.last_failure_ms as number | null,
+      failures: r.failures as number,
+      provided: r.provided as number,
+      rejected: r.rejected as number,
+      agreement: r.agreement as number | null,
+      lastAgreementMs: r.last_agreement_ms as number | null,
+      lastError: r.last_error as string | null,
+    }));
+  }
+
+  savePeer(p: StorePeerRecord): void {
+    this.s.savePeer.run({ ...p, addrs: JSON.stringify(p.addrs) });
+  }
+
+  deletePeer(peerId: string): void {
+    this.s.deletePeer.run(peerId);
+  }
+}

@@ -1,0 +1,47 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { topicHistory } from '../../main/core/history/completeness.ts';
+import type { CoverageRow } from '../../main/core/history/history-store.ts';
+import { DAY_MS } from '../../main/core/history/intervals.ts';
+
+const T = 'topic';
+let id = 0;
+const row = (kind: 'online' | 'filled', start: number, end: number, verified = true, peers: string[] = []): CoverageRow => ({
+  id: ++id, pubsubTopic: T, kind, start, end, verified, peers, messages: 0, recordedMs: 0,
+});
+
+describe('completeness', () => {
+  const window = { start: 10 * DAY_MS, end: 12 * DAY_MS };
+
+  it('is zero with no coverage, with the whole window as gaps split at days', () => {
+    const h = topicHistory(T, [], window, () => undefined);
+    assert.equal(h.coveredShare, 0);
+    assert.deepEqual(h.gaps.map((g) => [g.startMs, g.endMs, g.reason]), [
+      [10 * DAY_MS, 11 * DAY_MS, 'pending'],
+      [11 * DAY_MS, 12 * DAY_MS, 'pending'],
+    ]);
+  });
+
+  it('counts online and filled time, and only verified fills in the verified share', () => {
+    const rows = [
+      row('online', 10 * DAY_MS, 10.5 * DAY_MS),
+      row('filled', 10.5 * DAY_MS, 11 * DAY_MS, true, ['a', 'b']),
+      row('filled', 11 * DAY_MS, 11.5 * DAY_MS, false, ['a']),
+      row('online', 11.25 * DAY_MS, 11.5 * DAY_MS),
+      row('online', 9 * DAY_MS, 9.5 * DAY_MS), // before the window
+    ];
+    const h = topicHistory(T, rows, window, (g) => (g.start === 11.5 * DAY_MS ? { reason: 'no-peer', detail: null } : undefined));
+    assert.equal(h.coveredShare, 0.75);
+    assert.equal(h.verifiedShare, 0.625);
+    assert.deepEqual(h.unverified.map((u) => [u.startMs, u.endMs]), [[11 * DAY_MS, 11.25 * DAY_MS]]);
+    assert.deepEqual(h.gaps.map((g) => [g.startMs, g.endMs, g.reason]), [[11.5 * DAY_MS, 12 * DAY_MS, 'no-peer']]);
+    assert.deepEqual(h.online.map((o) => [o.startMs, o.endMs]), [[10 * DAY_MS, 10.5 * DAY_MS], [11.25 * DAY_MS, 11.5 * DAY_MS]]);
+  });
+
+  it('reaches 1 when coverage spans the window', () => {
+    const h = topicHistory(T, [row('online', 0, 20 * DAY_MS)], window, () => undefined);
+    assert.equal(h.coveredShare, 1);
+    assert.equal(h.verifiedShare, 1);
+    assert.deepEqual(h.gaps, []);
+  });
+});
