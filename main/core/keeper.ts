@@ -155,6 +155,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       retentionMs: config.retentionMs,
       settleMs: config.settleMs,
       intervalMs: config.fillIntervalMs,
+      isOnline,
     });
     this.checker = new ConsistencyChecker(historyDeps, {
       intervalMs: config.checkIntervalMs,

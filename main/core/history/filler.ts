@@ -43,6 +43,12 @@ export interface FillerOptions {
   marginMs?: number;
   maxPagesPerWindow?: number;
   now?: () => number;
+  /**
+   * Whether relay covers the topic now. A gap that reached the settling edge of
+   * an online topic closes at its online start once that has settled, so a
+   * pass that filled up to the edge is followed by one more after `settleMs`.
+   */
+  isOnline?: (pubsubTopic: string) => boolean;
 }
 
 interface WindowWork {
@@ -71,7 +77,7 @@ export class GapFiller {
 
   constructor(deps: HistoryDeps, opts: FillerOptions) {
     this.d = deps;
-    this.o = { marginMs: MARGIN_MS, maxPagesPerWindow: 50_000, now: Date.now, ...opts };
+    this.o = { marginMs: MARGIN_MS, maxPagesPerWindow: 50_000, now: Date.now, isOnline: () => false, ...opts };
   }
 
   start(): void {
@@ -149,8 +155,12 @@ export class GapFiller {
   }
 
   private async pass(): Promise<void> {
+    const edge = this.window().end;
     const work = this.collectWork();
     if (work.length === 0) return;
+    if (work.some((w) => w.window.end === edge && this.o.isOnline(w.pubsubTopic))) {
+      setTimeout(() => this.trigger(), this.o.settleMs + 100).unref();
+    }
     if (this.d.peers.candidates().length === 0) {
       for (const w of work) if (w.answered.length === 0) this.note(w, { reason: 'no-peer', detail: null });
       return;
@@ -250,10 +260,11 @@ export class GapFiller {
       this.note(w, errors.length > 0 ? { reason: 'peer-failed', detail: errors.join('; ') } : { reason: 'no-peer', detail: null });
       return 'open';
     }
-    // Agreement: the share of everything now held for the window that each peer had.
+    // Agreement: the share of everything now held for the window that each peer had
+    // (an empty window says nothing about a peer).
     const union = archive.countInRange(pubsubTopic, range.startNs, range.endNs);
     for (const [peerId, count] of provided) {
-      if (complete.has(peerId)) peers.recordAgreement(peerId, union === 0 ? 1 : Math.min(1, count / union));
+      if (complete.has(peerId) && union > 0) peers.recordAgreement(peerId, Math.min(1, count / union));
     }
     const verified = complete.size >= this.o.fillQuorum;
     history.completeWindow(pubsubTopic, window, verified, [...complete].sort(), newMessages);

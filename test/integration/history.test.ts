@@ -1,0 +1,251 @@
+/**
+ * History with real Keepers on loopback: uptime coverage, gap filling from
+ * several peers (honest, omitting, forging), windows of at most 24 h, and the
+ * consistency check that recovers what relay lost. Intervals are shortened by
+ * configuration; nothing sleeps for minutes.
+ */
+import { describe, it, before, after } from 'node:test';
+import { multiaddr } from '@multiformats/multiaddr';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
+import type { KeeperConfig } from '../../main/core/config.ts';
+import type { KeeperEvent, KeeperStatus } from '../../main/core/api/contract.ts';
+import { DAY_MS } from '../../main/core/history/intervals.ts';
+import { seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
+import type { TestKeeper } from '../helpers/keeper.ts';
+import { archiveMessage, hex, series, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
+import { dial, startWakuClient } from '../helpers/waku-client.ts';
+import { startStoreNode } from '../helpers/store-node.ts';
+import type { StoreNode } from '../helpers/store-node.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const FAST: Partial<KeeperConfig> = { heartbeatMs: 200, settleMs: 1000, fillIntervalMs: 60_000, checkIntervalMs: 60_000 };
+const MS = 1_000_000n;
+
+const live: TestKeeper[] = [];
+const storeNodes: StoreNode[] = [];
+async function storeNode(messages: ArchiveMessage[]): Promise<StoreNode> {
+  const n = await startStoreNode(messages);
+  storeNodes.push(n);
+  return n;
+}
+async function keeper(overrides: Partial<KeeperConfig> = {}, dataDir?: string, hooks?: Parameters<typeof startKeeper>[2]): Promise<TestKeeper> {
+  const k = await startKeeper({ ...FAST, ...overrides }, dataDir, hooks);
+  live.push(k);
+  return k;
+}
+
+/** Every hash in a Keeper's archive, oldest first, read through its own store server's archive. */
+async function hashesOf(k: TestKeeper): Promise<string[]> {
+  const s = await k.keeper.status();
+  const out: string[] = [];
+  // The archive is private to the Keeper; its Store v3 answer is the public view.
+  const { storeQuery } = await import('../../main/core/store/client.ts');
+  let cursor: Uint8Array | undefined;
+  for (let i = 0; i < 1000; i++) {
+    const res = await storeQuery(helper.keeper.libp2p, multiaddr(k.tcpAddr), {
+      pubsubTopic: TEST_PUBSUB,
+      includeData: false,
+      paginationLimit: 100n,
+      paginationCursor: cursor,
+    });
+    assert.equal(res.statusCode, 200, res.statusDesc);
+    out.push(...res.messages.map((m) => hex(m.messageHash ?? new Uint8Array())));
+    cursor = res.paginationCursor;
+    if (cursor === undefined) break;
+  }
+  assert.equal(out.length, s.archive.messages, 'the store view equals the archive count');
+  return out;
+}
+
+let helper: TestKeeper;
+
+const historyOf = (s: KeeperStatus) => s.history.topics.find((t) => t.pubsubTopic === TEST_PUBSUB);
+const lastFillEnd = (events: KeeperEvent[]) => events.filter((e) => e.event === 'fill:end').at(-1);
+
+describe('history: coverage, gap filling, cross-checks', () => {
+  before(async () => {
+    // A bystander node that reads other Keepers' archives through Store v3.
+    helper = await keeper({ pubsubTopics: [TEST_PUBSUB] });
+  });
+  after(async () => {
+    for (const k of live.reverse()) await k.dispose();
+    for (const n of storeNodes) await n.stop();
+  });
+
+  it('a Keeper that was down refills the stretch it missed from a store peer and reaches 100 %', async () => {
+    const a = await keeper({ retentionMs: 3_600_000 });
+    const bDir = tempDataDir();
+    const bConfig = { retentionMs: 3_600_000, peers: [a.tcpAddr], storePeers: [a.tcpAddr], fillQuorum: 1 };
+    let b = await keeper(bConfig, bDir);
+    const client = await startWakuClient({ pubsubTopics: [TEST_PUBSUB] });
+    try {
+      await dial(client, a.tcpAddr);
+      await waitFor('B online and complete', async () => {
+        const h = historyOf(await b.keeper.status());
+        return h !== undefined && h.coveredShare === 1 && h.online.length > 0;
+      }).catch(async (err: unknown) => {
+        console.log(JSON.stringify((await b.keeper.status()).history, null, 1), b.events);
+        throw err;
+      });
+      await b.stop();
+      const sharesAtStop = historyOf(await a.keeper.status());
+      // While B is down, A receives 30 messages on 3 content topics.
+      await waitFor('the client to see A', () => client.relay.getSubscribers(TEST_PUBSUB).length > 0);
+      const base = BigInt(Date.now()) * MS;
+      for (let i = 0; i < 30; i++) {
+        await client.publish(TEST_PUBSUB, {
+          contentTopic: TEST_CONTENT[i % 3] ?? '',
+          payload: new TextEncoder().encode(`while B was down ${i}`),
+          timestamp: base + BigInt(i) * MS,
+        });
+      }
+      await waitFor('30 messages in A', async () => (await a.keeper.status()).archive.messages === 30);
+      // Let the downtime settle so it is a gap, not the newest stretch.
+      await new Promise((r) => setTimeout(r, 1200));
+
+      const restartedAt = performance.now();
+      b = await keeper(bConfig, bDir);
+      const before = historyOf(await b.keeper.status());
+      assert.ok(before !== undefined && before.coveredShare < 1, 'the downtime shows as a gap after the restart');
+      assert.ok(before.gaps.length > 0);
+      await waitFor('B complete again with A\'s messages', async () => {
+        const s = await b.keeper.status();
+        return s.archive.messages === 30 && historyOf(s)?.coveredShare === 1;
+      });
+      const fillMs = performance.now() - restartedAt;
+      assert.deepEqual(await hashesOf(b), await hashesOf(a));
+      const after = historyOf(await b.keeper.status());
+      assert.equal(after?.verifiedShare, 1, 'a quorum of 1 verifies');
+      assert.deepEqual(after?.gaps, []);
+      const peer = (await b.keeper.status()).history.storePeers.find((p) => p.peerId === a.keeper.peerId.toString());
+      assert.ok(peer && peer.provided >= 30 && peer.rejected === 0 && peer.source === 'static');
+      const pct = (x: number | undefined): string => `${((x ?? 0) * 100).toFixed(4)} %`;
+      console.log(
+        `# refill: 30 messages after a restart in ${fillMs.toFixed(0)} ms; completeness of A ${pct(sharesAtStop?.coveredShare)}, ` +
+          `of B right after its restart ${pct(before.coveredShare)}, after the fill ${pct(after?.coveredShare)}`,
+      );
+    } finally {
+      await client.stop();
+    }
+  });
+
+  it('fills a gap longer than 24 h in windows of at most a day', async () => {
+    const now = Date.now();
+    // 300 messages every 10 minutes, from 50 h to 0.2 h ago.
+    const start = BigInt(now - 50 * 3_600_000) * MS;
+    const seeded = series(300, start, { stepNs: 10n * 60_000n * MS });
+    const aDir = tempDataDir();
+    seedArchive(aDir, seeded);
+    const a = await keeper({}, aDir);
+    const b = await keeper({ storePeers: [a.tcpAddr], fillQuorum: 1 });
+    await waitFor('B to hold all 300', async () => (await b.keeper.status()).archive.messages === 300, { timeoutMs: 30_000 });
+    await waitFor('the pass to end', () => lastFillEnd(b.events) !== undefined);
+    assert.deepEqual(await hashesOf(b), seeded.map((m) => hex(m.hash)));
+    const windows = b.events.filter((e) => e.event === 'fill:progress');
+    const withMessages = windows.filter((e) => e.event === 'fill:progress' && e.messages > 0);
+    assert.ok(withMessages.length >= 3, `50 h of messages came in ${withMessages.length} windows`);
+    for (const w of windows) if (w.event === 'fill:progress') assert.ok(w.endMs - w.startMs <= DAY_MS);
+    const h = historyOf(await b.keeper.status());
+    assert.ok(h && h.filled.every((f) => f.endMs - f.startMs <= DAY_MS));
+  });
+
+  describe('cross-checking peers', () => {
+    const base = BigInt(Date.now() - 3 * 3_600_000) * MS;
+    const all = series(200, base, { stepNs: 1000n * MS });
+    let honest: StoreNode;
+    let omitting: StoreNode;
+
+    it('an omitting peer and an honest peer: everything recovered, the window verified', async () => {
+      honest = await storeNode(all);
+      omitting = await storeNode(all.filter((_, i) => i % 2 === 0));
+      const b = await keeper({ storePeers: [omitting.addr, honest.addr], fillQuorum: 2 });
+      await waitFor('the first pass to end', () => lastFillEnd(b.events) !== undefined, { timeoutMs: 30_000 });
+      assert.deepEqual(await hashesOf(b), all.map((m) => hex(m.hash)));
+      const s = await b.keeper.status();
+      const h = historyOf(s);
+      assert.ok(h);
+      // B has no relay peer, so the newest moments since the pass are not held: nearly 1, not 1.
+      assert.ok(h.verifiedShare > 0.99, `verified share ${h.verifiedShare}`);
+      assert.deepEqual(h.unverified, []);
+      const seededMs = Number(base / MS);
+      assert.ok(h.filled.some((f) => f.verified && f.startMs <= seededMs && f.endMs >= seededMs + 200_000 && f.peers.length === 2));
+      const byId = new Map(s.history.storePeers.map((p) => [p.peerId, p]));
+      assert.equal(byId.get(honest.peerId)?.agreement, 1);
+      assert.equal(byId.get(omitting.peerId)?.agreement, 0.5);
+      assert.equal(byId.get(omitting.peerId)?.provided, 100);
+    });
+
+    it('only the omitting peer: its half is stored, but the window is unverified, not verified', async () => {
+      const b = await keeper({ storePeers: [omitting.addr], fillQuorum: 2 });
+      await waitFor('the first pass to end', () => lastFillEnd(b.events) !== undefined, { timeoutMs: 30_000 });
+      const s = await b.keeper.status();
+      assert.equal(s.archive.messages, 100);
+      const h = historyOf(s);
+      assert.ok(h);
+      assert.ok(h.coveredShare > 0.99, `covered share ${h.coveredShare}`);
+      assert.ok(h.verifiedShare < 0.05, `verified share ${h.verifiedShare}`);
+      const seededMs = Number(base / MS);
+      assert.ok(
+        h.unverified.some((u) => u.startMs <= seededMs && u.endMs >= seededMs + 200_000),
+        'the seeded stretch is listed as unverified',
+      );
+      assert.deepEqual(h.unverified[0]?.peers, [omitting.peerId]);
+    });
+
+    it('a forging peer: nothing of it is stored, its rejections are counted, the gap stays open', async () => {
+      const inside = BigInt(Date.now() - 2 * 3_600_000) * MS;
+      const badHash: ArchiveMessage[] = series(20, inside).map((m) => ({ ...m, hash: new Uint8Array(randomBytes(32)) }));
+      // Listed inside the asked window, but the message itself says a year ago.
+      const badTime: ArchiveMessage[] = series(20, inside - 365n * 86_400_000n * MS).map((m, i) => ({
+        ...m,
+        timestamp: inside + BigInt(100 + i) * MS,
+      }));
+      const forger = await storeNode([...badHash, ...badTime]);
+      const b = await keeper({ storePeers: [forger.addr], fillQuorum: 1 });
+      await waitFor('the first pass to end', () => lastFillEnd(b.events) !== undefined, { timeoutMs: 30_000 });
+      const s = await b.keeper.status();
+      assert.equal(s.archive.messages, 0);
+      const peer = s.history.storePeers[0];
+      assert.equal(peer?.rejected, 40);
+      assert.equal(peer?.provided, 0);
+      assert.match(peer?.lastError ?? '', /forged/);
+      const h = historyOf(s);
+      const gap = h?.gaps.find((g) => g.startMs <= Number(inside / MS) && g.endMs > Number(inside / MS));
+      assert.equal(gap?.reason, 'peer-failed');
+      assert.match(gap?.detail ?? '', /forged/);
+    });
+  });
+
+  it('recovers messages relay lost while online, by comparing hashes with a store peer', async () => {
+    const a = await keeper();
+    let dropped = 0;
+    const b = await keeper({ peers: [a.tcpAddr], storePeers: [a.tcpAddr], checkIntervalMs: 1000, settleMs: 500 }, undefined, {
+      dropRelayMessage: () => ++dropped % 3 === 0,
+    });
+    const client = await startWakuClient({ pubsubTopics: [TEST_PUBSUB] });
+    try {
+      await dial(client, a.tcpAddr);
+      // Online (by B's own heartbeat) before anything is published: what follows is not a gap.
+      await waitFor('A to have B in its mesh, and B to be online', async () =>
+        a.keeper.libp2p.services.relay.getMeshPeers(TEST_PUBSUB).includes(b.keeper.peerId.toString()) &&
+        client.relay.getSubscribers(TEST_PUBSUB).length > 0 &&
+        (historyOf(await b.keeper.status())?.online.length ?? 0) > 0,
+      );
+      const base = BigInt(Date.now()) * MS;
+      for (let i = 0; i < 30; i++) {
+        await client.publish(TEST_PUBSUB, { contentTopic: TEST_CONTENT[i % 3] ?? '', payload: new TextEncoder().encode(`lossy ${i}`), timestamp: base + BigInt(i) * MS });
+      }
+      await waitFor('A to hold 30 and B to have lost 10', async () => (await a.keeper.status()).archive.messages === 30 && dropped >= 30);
+      assert.equal((await b.keeper.status()).ingest.stored, 20);
+      await waitFor('the consistency check to bring B to 30', async () => (await b.keeper.status()).archive.messages === 30, { timeoutMs: 20_000 });
+      assert.deepEqual(await hashesOf(b), await hashesOf(a));
+      const s = await b.keeper.status();
+      assert.equal(s.history.consistency.recovered, 10);
+      assert.ok(b.events.some((e) => e.event === 'check' && e.recovered > 0));
+    } finally {
+      await client.stop();
+    }
+  });
+});
