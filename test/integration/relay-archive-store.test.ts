@@ -166,6 +166,29 @@ describe('relay → archive → Store v3, with real nodes on loopback', () => {
     assert.equal(body.archive.messages, COUNT);
     const bAsPeer = body.peers.find((p) => p.peerId === b.keeper.peerId.toString());
     assert.ok(bAsPeer?.store && bAsPeer.relay, 'A lists B as a relay and store peer');
+    const metrics = await fetch(`${a.keeper.apiUrl}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(metrics.status, 200);
+    const text = await metrics.text();
+    assert.match(text, new RegExp(`^keeper_messages_stored_total ${COUNT}$`, 'm'));
+    assert.match(text, new RegExp(`^keeper_archive_messages\\{pubsub_topic="${TEST_PUBSUB}"\\} ${COUNT}$`, 'm'));
+    assert.match(text, /^keeper_store_requests_total\{status="200"\} \d+$/m);
+  });
+
+  it('refuses a request from a foreign web origin or Host name', async () => {
+    const token = (await import('node:fs')).readFileSync(`${a.dataDir}/api-token`, 'utf8').trim();
+    const headers = { Authorization: `Bearer ${token}` };
+    const url = `${a.keeper.apiUrl}/api/status`;
+    assert.equal((await fetch(url, { headers: { ...headers, Origin: 'http://evil.example' } })).status, 403);
+    const { request } = await import('node:http');
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(url, { headers: { ...headers, Host: 'evil.example:80' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 421);
   });
 });
 

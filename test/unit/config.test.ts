@@ -83,6 +83,9 @@ describe('configuration', () => {
     [['--store-peer', 'not-an-address'], '--store-peer'],
     [['--listen', 'nope'], '--listen'],
     [['--data-dir'], '--data-dir'],
+    [['--heartbeat', '10ms'], '--heartbeat'],
+    [['--fill-interval', '1s'], '--fill-interval'],
+    [['--check-interval', 'soon'], '--check-interval'],
   ];
   for (const [argv, field] of bad) {
     it(`refuses ${argv.join(' ')} naming ${field}`, () => assert.equal(fieldOf(() => parseCli(argv)), field));
@@ -94,6 +97,8 @@ describe('configuration', () => {
     assert.equal(parseSize('x', '10GB'), 10e9);
     assert.equal(parseSize('x', '500 MiB'), 500 * 1024 ** 2);
     assert.deepEqual(parseHostPort('x', '[::1]:8647'), { host: '::1', port: 8647 });
+    const r = parseCli(['--heartbeat', '2s', '--fill-interval', '30m', '--check-interval', '1m']);
+    assert.ok(r.kind === 'run' && r.config.heartbeatMs === 2000 && r.config.fillIntervalMs === 1_800_000 && r.config.checkIntervalMs === 60_000);
   });
 
   it('puts data where each OS expects it', () => {

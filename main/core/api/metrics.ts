@@ -37,6 +37,43 @@ export class KeeperMetrics {
     registers: [this.registry],
   });
 
+  private readonly covered = new Gauge({
+    name: 'keeper_history_covered_ratio',
+    help: 'Share of the retention window held (online or filled), by pubsub topic',
+    labelNames: ['pubsub_topic'],
+    registers: [this.registry],
+  });
+  private readonly verified = new Gauge({
+    name: 'keeper_history_verified_ratio',
+    help: 'Share of the retention window held online or filled by the quorum, by pubsub topic',
+    labelNames: ['pubsub_topic'],
+    registers: [this.registry],
+  });
+  private readonly gaps = new Gauge({
+    name: 'keeper_history_open_gaps',
+    help: 'Stretches of the retention window not held, by pubsub topic',
+    labelNames: ['pubsub_topic'],
+    registers: [this.registry],
+  });
+  private readonly fillRunning = new Gauge({ name: 'keeper_fill_running', help: '1 while a gap-filling pass runs', registers: [this.registry] });
+  private readonly fillWindows = new Gauge({
+    name: 'keeper_fill_windows',
+    help: 'Windows of the running pass, done and total',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
+  private readonly recovered = new Counter({
+    name: 'keeper_consistency_recovered_total',
+    help: 'Messages found missing by hash comparison with store peers and fetched',
+    registers: [this.registry],
+  });
+  private readonly storePeers = new Gauge({
+    name: 'keeper_store_peers',
+    help: 'Known store peers, by whether they are connected',
+    labelNames: ['connected'],
+    registers: [this.registry],
+  });
+
   async render(status: KeeperStatus): Promise<string> {
     const setCounter = (c: Counter, value: number, labels?: Record<string, string>): void => {
       if (labels) c.remove(labels);
@@ -56,6 +93,18 @@ export class KeeperMetrics {
     this.peers.set({ role: 'all' }, status.peers.length);
     this.peers.set({ role: 'relay' }, status.peers.filter((p) => p.relay).length);
     this.peers.set({ role: 'store' }, status.peers.filter((p) => p.store).length);
+    const h = status.history;
+    for (const t of h.topics) {
+      this.covered.set({ pubsub_topic: t.pubsubTopic }, t.coveredShare);
+      this.verified.set({ pubsub_topic: t.pubsubTopic }, t.verifiedShare);
+      this.gaps.set({ pubsub_topic: t.pubsubTopic }, t.gaps.length);
+    }
+    this.fillRunning.set(h.fill.running ? 1 : 0);
+    this.fillWindows.set({ state: 'done' }, h.fill.windowsDone);
+    this.fillWindows.set({ state: 'total' }, h.fill.windowsTotal);
+    setCounter(this.recovered, h.consistency.recovered);
+    this.storePeers.set({ connected: 'true' }, h.storePeers.filter((p) => p.connected).length);
+    this.storePeers.set({ connected: 'false' }, h.storePeers.filter((p) => !p.connected).length);
     return this.registry.metrics();
   }
 
