@@ -44,6 +44,8 @@ import type { IdentifyResult } from '@libp2p/interface';
 import { VERSION } from './version.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
+/** Share of the quota at which the archive counts as full for gap filling. */
+const QUOTA_FULL = 0.9;
 
 export interface KeeperEvents {
   event: [KeeperEvent];
@@ -156,6 +158,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       settleMs: config.settleMs,
       intervalMs: config.fillIntervalMs,
       isOnline,
+      quotaHorizon: () => this.quotaHorizon(),
     });
     this.checker = new ConsistencyChecker(historyDeps, {
       intervalMs: config.checkIntervalMs,
@@ -286,7 +289,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
 
   private readonly onPeerIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     const { peerId, protocols, connection } = evt.detail;
-    this.storePeers.observe(peerId.toString(), [connection.remoteAddr.toString()], protocols.includes(STORE_CODEC));
+    const isNew = this.storePeers.observe(peerId.toString(), [connection.remoteAddr.toString()], protocols.includes(STORE_CODEC));
+    // A store peer we did not know may answer what nobody could so far.
+    if (isNew) this.filler.trigger();
   };
 
   /** Runs a gap-filling pass now (the dashboard's "fill now"); resolves when it is done. */
@@ -300,10 +305,21 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     return this.checker.run();
   }
 
+  /**
+   * When the archive is (nearly) at its quota, the time of its oldest message:
+   * history older than that was let go for space and is not fetched again.
+   */
+  private quotaHorizon(): number | null {
+    if (!this.archive.isOpen || this.archive.usedBytes() < QUOTA_FULL * this.config.quotaBytes) return null;
+    const oldest = this.archive.stats().oldest;
+    return oldest === null ? null : Number(oldest / 1_000_000n);
+  }
+
   private historyStatus(): HistoryStatus {
     const window = this.filler.window();
     return {
       fillQuorum: this.config.fillQuorum,
+      limitedByQuota: window.start > Date.now() - this.config.retentionMs,
       topics: this.config.pubsubTopics.map((t) =>
         topicHistory(t, this.history.coverage(t), window, (gap) => this.filler.noteOf(t, gap)),
       ),
@@ -472,6 +488,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
 function emptyHistory(fillQuorum: number): HistoryStatus {
   return {
     fillQuorum,
+    limitedByQuota: false,
     topics: [],
     storePeers: [],
     fill: { running: false, startedAtMs: null, windowsDone: 0, windowsTotal: 0, messages: 0, lastPass: null },

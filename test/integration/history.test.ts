@@ -218,6 +218,34 @@ describe('history: coverage, gap filling, cross-checks', () => {
     });
   });
 
+  it('stops filling at the quota instead of fetching what retention would drop again', async () => {
+    const now = Date.now();
+    const step = 36_000; // 4000 messages of 1 KB over 40 h
+    const seeded = Array.from({ length: 4000 }, (_, i) =>
+      archiveMessage({ timestamp: BigInt(now - 41 * 3_600_000 + i * step) * MS, payload: Buffer.alloc(1000, i % 251) }),
+    );
+    const aDir = tempDataDir();
+    seedArchive(aDir, seeded);
+    const a = await keeper({ storeRateLimit: { capacity: 10_000, perSecond: 10_000 } }, aDir);
+    const quota = 1_500_000;
+    const b = await keeper({ storePeers: [a.tcpAddr], fillQuorum: 1, quotaBytes: quota, retentionIntervalMs: 300 });
+    await waitFor('B to reach its quota and stop filling', async () => {
+      const s = await b.keeper.status();
+      return s.history.limitedByQuota && !s.history.fill.running && s.history.fill.lastPass !== null && s.archive.bytes <= quota;
+    }, { timeoutMs: 30_000 });
+    await b.keeper.fillNow();
+    const served = (await a.keeper.status()).store.requests['200'] ?? 0;
+    await b.keeper.fillNow();
+    await b.keeper.fillNow();
+    const servedAfter = (await a.keeper.status()).store.requests['200'] ?? 0;
+    assert.ok(servedAfter - served <= 4, `two more passes asked ${servedAfter - served} pages`);
+    const s = await b.keeper.status();
+    assert.ok(s.archive.messages > 300 && s.archive.messages < 4000, `kept ${s.archive.messages}`);
+    assert.equal(s.archive.newestMs, Number(seeded[3999]!.timestamp / MS), 'the newest history is what is kept');
+    const h = historyOf(s);
+    assert.ok(h && h.windowStartMs >= (s.archive.oldestMs ?? 0), 'completeness is of the stretch the quota allows');
+  });
+
   it('recovers messages relay lost while online, by comparing hashes with a store peer', async () => {
     const a = await keeper();
     let dropped = 0;

@@ -151,6 +151,11 @@ export interface ConsistencyStatus {
 
 export interface HistoryStatus {
   fillQuorum: number;
+  /**
+   * The archive is at its quota: history older than its oldest message was let
+   * go for space, and the window the shares are of starts there.
+   */
+  limitedByQuota: boolean;
   topics: TopicHistory[];
   storePeers: StorePeerStatus[];
   fill: FillStatus;

@@ -49,6 +49,11 @@ export interface FillerOptions {
    * pass that filled up to the edge is followed by one more after `settleMs`.
    */
   isOnline?: (pubsubTopic: string) => boolean;
+  /**
+   * The time (ms) before which history was let go for space, when the archive is
+   * at its quota; filling stops there rather than fetch what the quota would drop.
+   */
+  quotaHorizon?: () => number | null;
 }
 
 interface WindowWork {
@@ -77,7 +82,7 @@ export class GapFiller {
 
   constructor(deps: HistoryDeps, opts: FillerOptions) {
     this.d = deps;
-    this.o = { marginMs: MARGIN_MS, maxPagesPerWindow: 50_000, now: Date.now, isOnline: () => false, ...opts };
+    this.o = { marginMs: MARGIN_MS, maxPagesPerWindow: 50_000, now: Date.now, isOnline: () => false, quotaHorizon: () => null, ...opts };
   }
 
   start(): void {
@@ -123,9 +128,11 @@ export class GapFiller {
     await this.running;
   }
 
-  /** The retention window as of `now`, without the newest settling stretch. */
+  /** The retention window as of `now`, without the newest settling stretch, and not before the quota horizon. */
   window(now = this.o.now()): Interval {
-    return { start: now - this.o.retentionMs, end: now - this.o.settleMs };
+    const end = now - this.o.settleMs;
+    const start = Math.min(end, Math.max(now - this.o.retentionMs, this.o.quotaHorizon() ?? -Infinity));
+    return { start, end };
   }
 
   noteOf(pubsubTopic: string, gap: Interval): GapNote | undefined {
@@ -172,6 +179,8 @@ export class GapFiller {
     try {
       for (const w of work) {
         if (this.abort.signal.aborted) break;
+        // The quota filled up during the pass: older windows would only be pruned again.
+        if (w.window.end <= (this.o.quotaHorizon() ?? -Infinity)) break;
         const before = this.progress.messages;
         const result = await this.fillWindow(w);
         counts[result]++;

@@ -59,12 +59,14 @@ export class StorePeerRegistry {
     this.save(p);
   }
 
-  /** A connected peer told us its protocols: keep it if it serves Store v3. */
-  observe(peerId: string, addrs: string[], servesStore: boolean): void {
-    if (!servesStore || peerId === this.selfId) return;
-    const p = this.peers.get(peerId) ?? blank(peerId, 'discovered', addrs);
+  /** A connected peer told us its protocols: keep it if it serves Store v3. True when it is new. */
+  observe(peerId: string, addrs: string[], servesStore: boolean): boolean {
+    if (!servesStore || peerId === this.selfId) return false;
+    const known = this.peers.get(peerId);
+    const p = known ?? blank(peerId, 'discovered', addrs);
     if (p.source !== 'static') p.addrs = addrs;
     this.save(p);
+    return known === undefined;
   }
 
   remove(peerId: string): void {
