@@ -3,6 +3,8 @@
  * stdout, `ready` first; a bad flag gets a message naming it and exit code 2;
  * SIGINT and SIGTERM stop the node gracefully.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, USAGE, parseCli } from './core/config.ts';
 import type { KeeperEvent } from './core/api/contract.ts';
 import { Keeper } from './core/keeper.ts';
@@ -31,6 +33,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+
+  // The built dashboard: dist/renderer from a source checkout, ../renderer from dist/main.
+  const rendererDir = ['../dist/renderer', '../renderer']
+    .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+    .find((dir) => existsSync(`${dir}/index.html`));
+  request.config.rendererDir = rendererDir;
 
   // `ready` is the first line: what happens while starting is held until then.
   let ready = false;

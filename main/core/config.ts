@@ -35,6 +35,10 @@ export interface KeeperConfig {
   checkIntervalMs: number;
   /** The newest stretch left alone by filling and checks: relay may still deliver into it. */
   settleMs: number;
+  /** The built dashboard the local API serves; undefined serves a note that it is not built. */
+  rendererDir?: string | undefined;
+  /** Fields set by command-line flags: settings saved from the dashboard do not override them. */
+  explicit: ReadonlyArray<'quotaBytes' | 'retentionMs'>;
 }
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -61,6 +65,7 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     fillIntervalMs: 10 * 60 * 1000,
     checkIntervalMs: 5 * 60 * 1000,
     settleMs: 30_000,
+    explicit: [],
     ...overrides,
   };
 }
@@ -225,6 +230,10 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
   if (v['fill-quorum'] !== undefined) config.fillQuorum = parsePositiveInt('--fill-quorum', v['fill-quorum'], 16);
   if (v.retention !== undefined) config.retentionMs = parseDuration('--retention', v.retention);
   if (v.quota !== undefined) config.quotaBytes = parseSize('--quota', v.quota);
+  config.explicit = [
+    ...(v.quota !== undefined ? (['quotaBytes'] as const) : []),
+    ...(v.retention !== undefined ? (['retentionMs'] as const) : []),
+  ];
   if (v.api !== undefined) config.api = parseHostPort('--api', v.api);
   if (v.heartbeat !== undefined) config.heartbeatMs = parseDuration('--heartbeat', v.heartbeat);
   if (v['fill-interval'] !== undefined) config.fillIntervalMs = parseDuration('--fill-interval', v['fill-interval']);

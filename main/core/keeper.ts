@@ -15,11 +15,14 @@ import { AgeRetention, QuotaRetention, applyRetention } from './archive/retentio
 import { nowNs } from './archive/validate.ts';
 import type { RejectReason } from './archive/validate.ts';
 import { ApiServer } from './api/http.ts';
-import type { KeeperEvent, KeeperStatus, NodeState, PeerStatus } from './api/contract.ts';
+import type { ApiResult, Community, KeeperCommands, KeeperEvent, KeeperStatus, LogEntry, NodeState, PeerStatus, Role, SetupInput, StorageInput } from './api/contract.ts';
 import { KeeperMetrics } from './api/metrics.ts';
 import { loadOrCreateToken } from './api/token.ts';
 import type { KeeperConfig } from './config.ts';
-import { DEFAULT_API, DEFAULT_LISTEN } from './config.ts';
+import { ConfigError, DEFAULT_API, DEFAULT_LISTEN } from './config.ts';
+import { TopicPlan } from './communities.ts';
+import { loadSettings, saveSettings } from './settings.ts';
+import type { Settings } from './settings.ts';
 import { Connector, parsePeerAddress } from './node/connector.ts';
 import { loadOrCreateIdentity } from './node/identity.ts';
 import { createKeeperLibp2p } from './node/libp2p.ts';
@@ -62,7 +65,18 @@ export interface KeeperStartOptions {
   testHooks?: KeeperTestHooks;
 }
 
-export class Keeper extends EventEmitter<KeeperEvents> {
+/** A command refused for a reason other than bad input. */
+class CommandError extends Error {
+  readonly code: 'not-found' | 'conflict' | 'unavailable';
+  constructor(code: 'not-found' | 'conflict' | 'unavailable', message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const LOG_SIZE = 500;
+
+export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands {
   readonly config: KeeperConfig;
   private readonly archive: Archive;
   private readonly node: KeeperLibp2p;
@@ -78,8 +92,10 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   private readonly filler: GapFiller;
   private readonly checker: ConsistencyChecker;
   private readonly testHooks: KeeperTestHooks;
+  private readonly plan: TopicPlan;
+  private settings: Settings;
+  private readonly log: LogEntry[] = [];
   private readonly staticPeerIds: Set<string>;
-  private readonly keptContentTopics: Set<string> | undefined;
   private readonly startedAtMs = Date.now();
   private readonly retentionAbort = new AbortController();
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -96,15 +112,25 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     storeRequests: {} as Record<string, number>,
   };
 
-  private constructor(config: KeeperConfig, archive: Archive, node: KeeperLibp2p, token: string, testHooks: KeeperTestHooks) {
+  private constructor(
+    config: KeeperConfig,
+    settings: Settings,
+    plan: TopicPlan,
+    archive: Archive,
+    node: KeeperLibp2p,
+    token: string,
+    testHooks: KeeperTestHooks,
+  ) {
     super();
     this.testHooks = testHooks;
+    this.settings = settings;
+    this.plan = plan;
     this.config = config;
     this.archive = archive;
     this.node = node;
     this.token = token;
-    this.keptContentTopics = config.contentTopics.length > 0 ? new Set(config.contentTopics) : undefined;
-    const staticPeers = [...config.peers, ...config.storePeers].map(parsePeerAddress);
+    const storePeerAddrs = [...new Set([...config.storePeers, ...settings.storePeers])];
+    const staticPeers = [...config.peers, ...storePeerAddrs].map(parsePeerAddress);
     this.staticPeerIds = new Set(staticPeers.map((p) => p.peerId.toString()));
     this.ingestor = new Ingestor(archive, {
       onInserted: (inserted, batch) => {
@@ -134,9 +160,9 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     this.storePeers = new StorePeerRegistry(this.history, node.peerId.toString(), {
       isConnected: (id) => node.getConnections().some((c) => c.remotePeer.toString() === id && c.status === 'open'),
     });
-    for (const addr of config.storePeers) this.storePeers.addStatic(parsePeerAddress(addr).peerId.toString(), addr);
+    for (const addr of storePeerAddrs) this.storePeers.addStatic(parsePeerAddress(addr).peerId.toString(), addr);
     const isOnline = (topic: string): boolean => this.state !== 'stopping' && node.services.relay.getSubscribers(topic).length > 0;
-    this.uptime = new UptimeTracker(this.history, config.pubsubTopics, isOnline, {
+    this.uptime = new UptimeTracker(this.history, plan.pubsubTopics, isOnline, {
       heartbeatMs: config.heartbeatMs,
       onChange: (_topic, online) => {
         if (online) this.filler.trigger();
@@ -147,8 +173,8 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       history: this.history,
       peers: this.storePeers,
       query: (peerId, request, signal) => storeQuery(node, this.storePeers.target(peerIdFromString(peerId)), request, { signal }),
-      pubsubTopics: config.pubsubTopics,
-      keep: this.keptContentTopics === undefined ? undefined : (t) => this.keptContentTopics?.has(t) === true,
+      pubsubTopics: plan.pubsubTopics,
+      keep: (t) => plan.keeps(t),
       emit: (e) => this.emitEvent(e),
       onStored: (n) => (this.counters.stored += n),
     };
@@ -163,21 +189,34 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     this.checker = new ConsistencyChecker(historyDeps, {
       intervalMs: config.checkIntervalMs,
       settleMs: config.settleMs,
-      contentTopics: config.contentTopics,
+      contentTopics: () => plan.keptContentTopics,
       isOnline,
     });
     this.api = new ApiServer(
       {
-        status: () => this.status(),
+        commands: this,
         metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.render(await this.status()) }),
+        subscribe: (onLog) => {
+          const listener = (): void => {
+            const last = this.log[this.log.length - 1];
+            if (last !== undefined) onLog(last);
+          };
+          this.on('event', listener);
+          return () => this.off('event', listener);
+        },
       },
       token,
+      config.rendererDir,
     );
   }
 
   /** Opens the data dir and brings the node up; resolves once it serves and relays. */
   static async start(config: KeeperConfig, opts: KeeperStartOptions = {}): Promise<Keeper> {
     mkdirSync(config.dataDir, { recursive: true });
+    const settings = loadSettings(config.dataDir);
+    if (settings.quotaBytes !== undefined && !config.explicit.includes('quotaBytes')) config.quotaBytes = settings.quotaBytes;
+    if (settings.retentionMs !== undefined && !config.explicit.includes('retentionMs')) config.retentionMs = settings.retentionMs;
+    const plan = new TopicPlan(config.clusterId, config.pubsubTopics, config.contentTopics, settings.communities);
     const archivePath = join(config.dataDir, ARCHIVE_FILE);
     let archive: Archive;
     try {
@@ -191,7 +230,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       const privateKey = await loadOrCreateIdentity(config.dataDir);
       const token = loadOrCreateToken(config.dataDir);
       const listen = config.listen ?? (await defaultListenAddresses());
-      const shards = config.pubsubTopics.map((t) => parseShardTopic(t)?.shard).filter((s): s is number => s !== undefined);
+      const shards = plan.pubsubTopics.map((t) => parseShardTopic(t)?.shard).filter((s): s is number => s !== undefined);
       node = await createKeeperLibp2p({
         privateKey,
         listen,
@@ -200,7 +239,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
         discovery: config.discovery,
         onDiscoveryError: (err) => keeper?.emitEvent({ event: 'warning', message: `peer discovery failed: ${errorMessage(err)}` }),
       });
-      keeper = new Keeper(config, archive, node, token, opts.testHooks ?? {});
+      keeper = new Keeper(config, settings, plan, archive, node, token, opts.testHooks ?? {});
       if (opts.onEvent) keeper.on('event', opts.onEvent);
       await keeper.bringUp();
       return keeper;
@@ -215,14 +254,14 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     const node = this.node;
     await this.storeServer.start(node);
     const relay = node.services.relay;
-    for (const topic of this.config.pubsubTopics) {
+    for (const topic of this.plan.pubsubTopics) {
       relay.topicValidators.set(topic, (_peer, msg) => this.onRelayMessage(topic, msg.data));
     }
     node.addEventListener('peer:connect', this.onPeerConnect);
     node.addEventListener('peer:disconnect', this.onPeerDisconnect);
     node.addEventListener('peer:identify', this.onPeerIdentify);
     await node.start();
-    for (const topic of this.config.pubsubTopics) relay.subscribe(topic);
+    for (const topic of this.plan.pubsubTopics) relay.subscribe(topic);
     await this.connector.start();
     const fallback = this.config.api.host === DEFAULT_API.host && this.config.api.port === DEFAULT_API.port;
     await this.api.listen({ ...this.config.api, fallbackToFreePort: fallback });
@@ -268,7 +307,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       this.counters.rejected[decoded.reason] = (this.counters.rejected[decoded.reason] ?? 0) + 1;
       return TopicValidatorResult.Reject;
     }
-    if (this.keptContentTopics !== undefined && !this.keptContentTopics.has(decoded.message.contentTopic)) {
+    if (!this.plan.keeps(decoded.message.contentTopic)) {
       this.counters.notKept++;
       return TopicValidatorResult.Accept;
     }
@@ -294,12 +333,6 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     if (isNew) this.filler.trigger();
   };
 
-  /** Runs a gap-filling pass now (the dashboard's "fill now"); resolves when it is done. */
-  async fillNow(): Promise<void> {
-    this.filler.trigger();
-    await this.filler.idle();
-  }
-
   /** Runs a consistency check now; resolves when it is done. */
   checkNow(): Promise<void> {
     return this.checker.run();
@@ -320,7 +353,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     return {
       fillQuorum: this.config.fillQuorum,
       limitedByQuota: window.start > Date.now() - this.config.retentionMs,
-      topics: this.config.pubsubTopics.map((t) =>
+      topics: this.plan.pubsubTopics.map((t) =>
         topicHistory(t, this.history.coverage(t), window, (gap) => this.filler.noteOf(t, gap)),
       ),
       storePeers: this.storePeers.status(),
@@ -332,7 +365,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   private relayPeerCount(): number {
     const relay = this.node.services.relay;
     const peers = new Set<string>();
-    for (const t of this.config.pubsubTopics) for (const p of relay.getSubscribers(t)) peers.add(p.toString());
+    for (const t of this.plan.pubsubTopics) for (const p of relay.getSubscribers(t)) peers.add(p.toString());
     return peers.size;
   }
 
@@ -344,7 +377,7 @@ export class Keeper extends EventEmitter<KeeperEvents> {
     }
     const relay = this.node.services.relay;
     const relayPeers = new Set<string>();
-    for (const t of this.config.pubsubTopics) for (const p of relay.getSubscribers(t)) relayPeers.add(p.toString());
+    for (const t of this.plan.pubsubTopics) for (const p of relay.getSubscribers(t)) relayPeers.add(p.toString());
     const shards = this.node.services.metadata.peers;
     const out: PeerStatus[] = [];
     for (const [id, conns] of byPeer) {
@@ -386,10 +419,10 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       multiaddrs: this.multiaddrs(),
       startedAtMs: this.startedAtMs,
       clusterId: this.config.clusterId,
-      pubsubTopics: [...this.config.pubsubTopics],
-      contentTopics: [...this.config.contentTopics],
+      pubsubTopics: [...this.plan.pubsubTopics],
+      contentTopics: this.plan.keptContentTopics,
       peers: await this.peerStatuses(),
-      topics: this.config.pubsubTopics.map((pubsubTopic) => {
+      topics: this.plan.pubsubTopics.map((pubsubTopic) => {
         const t = byTopic.get(pubsubTopic);
         return {
           pubsubTopic,
@@ -419,12 +452,22 @@ export class Keeper extends EventEmitter<KeeperEvents> {
       },
       store: { requests: { ...this.counters.storeRequests } },
       history: this.archive.isOpen ? this.historyStatus() : emptyHistory(this.config.fillQuorum),
+      settings: {
+        role: this.settings.role,
+        setupNeeded: this.settings.role === null,
+        communities: this.plan.communities,
+        storePeers: this.storePeers
+          .status()
+          .filter((p) => p.source === 'static')
+          .map((p) => p.addrs[0] ?? p.peerId),
+      },
     };
   }
 
   // ---- retention ----------------------------------------------------------------
 
   private scheduleRetention(delayMs: number): void {
+    clearTimeout(this.retentionTimer);
     this.retentionTimer = setTimeout(() => {
       this.retentionRun = this.runRetention().finally(() => {
         if (this.state !== 'stopping') this.scheduleRetention(this.config.retentionIntervalMs);
@@ -481,7 +524,187 @@ export class Keeper extends EventEmitter<KeeperEvents> {
   }
 
   private emitEvent(e: KeeperEvent): void {
+    const level = e.event === 'error' ? 'error' : e.event === 'warning' ? 'warning' : 'info';
+    this.log.push({ atMs: Date.now(), level, event: e });
+    if (this.log.length > LOG_SIZE) this.log.splice(0, this.log.length - LOG_SIZE);
     this.emit('event', e);
+  }
+
+  /** The latest log entries, oldest first. */
+  recentLog(): LogEntry[] {
+    return [...this.log];
+  }
+
+  // ---- commands (the dashboard's API; each answers with a result, never a throw) ----
+
+  private async run<T>(fn: () => T | Promise<T>): Promise<ApiResult<T>> {
+    if (this.state === 'stopping') return { ok: false, error: { code: 'unavailable', message: 'the node is stopping' } };
+    try {
+      return { ok: true, value: await fn() };
+    } catch (err) {
+      if (err instanceof ConfigError) return { ok: false, error: { code: 'invalid', field: err.field, message: err.message } };
+      if (err instanceof CommandError) return { ok: false, error: { code: err.code, message: err.message } };
+      return { ok: false, error: { code: 'internal', message: errorMessage(err) } };
+    }
+  }
+
+  private persist(change: (s: Settings) => void): void {
+    const next = structuredClone(this.settings);
+    change(next);
+    saveSettings(this.config.dataDir, next);
+    this.settings = next;
+  }
+
+  getStatus(): Promise<ApiResult<KeeperStatus>> {
+    return this.run(() => this.status());
+  }
+
+  getLog(): Promise<ApiResult<LogEntry[]>> {
+    return this.run(() => this.recentLog());
+  }
+
+  setup(input: SetupInput): Promise<ApiResult<null>> {
+    return this.run(async () => {
+      checkRole(input?.role);
+      checkStorage(input.quotaBytes, this.config.retentionMs);
+      if (input.community !== null && input.community !== undefined) this.applyCommunity(input.community);
+      this.config.quotaBytes = input.quotaBytes;
+      this.persist((s) => {
+        s.role = input.role;
+        s.quotaBytes = input.quotaBytes;
+        s.communities = this.plan.communities;
+      });
+      this.emitEvent({ event: 'settings', change: 'setup' });
+      this.scheduleRetention(0);
+      return null;
+    });
+  }
+
+  setRole(role: Role): Promise<ApiResult<null>> {
+    return this.run(() => {
+      checkRole(role);
+      this.persist((s) => (s.role = role));
+      this.emitEvent({ event: 'settings', change: 'role' });
+      return null;
+    });
+  }
+
+  addCommunity(community: Community): Promise<ApiResult<null>> {
+    return this.run(() => {
+      this.applyCommunity(community);
+      this.persist((s) => (s.communities = this.plan.communities));
+      this.emitEvent({ event: 'settings', change: 'community added' });
+      this.filler.trigger();
+      return null;
+    });
+  }
+
+  removeCommunity(name: string): Promise<ApiResult<null>> {
+    return this.run(() => {
+      if (typeof name !== 'string') throw new ConfigError('name', 'must be a string');
+      const dropped = this.plan.remove(name);
+      if (dropped !== null) this.stopRelaying(dropped);
+      this.persist((s) => (s.communities = this.plan.communities));
+      this.emitEvent({ event: 'settings', change: 'community removed' });
+      return null;
+    });
+  }
+
+  addStorePeer(address: string): Promise<ApiResult<null>> {
+    return this.run(async () => {
+      if (typeof address !== 'string') throw new ConfigError('multiaddr', 'must be a string');
+      let peer;
+      try {
+        peer = parsePeerAddress(address.trim());
+      } catch (err) {
+        throw new ConfigError('multiaddr', errorMessage(err));
+      }
+      const id = peer.peerId.toString();
+      if (id === this.node.peerId.toString()) throw new ConfigError('multiaddr', 'that is this node itself');
+      this.storePeers.addStatic(id, peer.addr.toString());
+      this.staticPeerIds.add(id);
+      await this.connector.addStaticPeer(peer);
+      this.persist((s) => (s.storePeers = [...new Set([...s.storePeers, peer.addr.toString()])]));
+      this.emitEvent({ event: 'settings', change: 'store peer added' });
+      this.filler.trigger();
+      return null;
+    });
+  }
+
+  removeStorePeer(peerId: string): Promise<ApiResult<null>> {
+    return this.run(async () => {
+      if (typeof peerId !== 'string' || this.storePeers.get(peerId) === undefined) throw new CommandError('not-found', `no store peer ${String(peerId)}`);
+      this.storePeers.remove(peerId);
+      this.staticPeerIds.delete(peerId);
+      await this.connector.removeStaticPeer(peerIdFromString(peerId));
+      this.persist((s) => (s.storePeers = s.storePeers.filter((a) => !a.endsWith(`/p2p/${peerId}`))));
+      this.emitEvent({ event: 'settings', change: 'store peer removed' });
+      return null;
+    });
+  }
+
+  setStorage(input: StorageInput): Promise<ApiResult<null>> {
+    return this.run(() => {
+      checkStorage(input?.quotaBytes, input?.retentionMs);
+      if (input.retentionMs <= this.config.settleMs) throw new ConfigError('retentionMs', 'is shorter than the settle time');
+      this.config.quotaBytes = input.quotaBytes;
+      this.config.retentionMs = input.retentionMs;
+      this.filler.setRetention(input.retentionMs);
+      this.persist((s) => {
+        s.quotaBytes = input.quotaBytes;
+        s.retentionMs = input.retentionMs;
+      });
+      this.emitEvent({ event: 'settings', change: 'storage' });
+      this.scheduleRetention(0);
+      return null;
+    });
+  }
+
+  /** Runs a gap-filling pass now; resolves when it is done. */
+  fillNow(): Promise<ApiResult<null>> {
+    return this.run(async () => {
+      this.filler.trigger();
+      await this.filler.idle();
+      return null;
+    });
+  }
+
+  /** Validates and adds a community, relaying its pubsub topic if it is new. */
+  private applyCommunity(community: Community): void {
+    const added = this.plan.add(community);
+    if (added !== null) this.startRelaying(added);
+  }
+
+  private startRelaying(topic: string): void {
+    const relay = this.node.services.relay;
+    relay.topicValidators.set(topic, (_peer, msg) => this.onRelayMessage(topic, msg.data));
+    relay.subscribe(topic);
+    const shard = parseShardTopic(topic)?.shard;
+    const shards = this.node.services.metadata.shards;
+    if (shard !== undefined && !shards.includes(shard)) shards.push(shard);
+  }
+
+  private stopRelaying(topic: string): void {
+    const relay = this.node.services.relay;
+    relay.unsubscribe(topic);
+    relay.topicValidators.delete(topic);
+    const shard = parseShardTopic(topic)?.shard;
+    const shards = this.node.services.metadata.shards;
+    const i = shard === undefined ? -1 : shards.indexOf(shard);
+    if (i >= 0) shards.splice(i, 1);
+  }
+}
+
+function checkRole(role: unknown): asserts role is Role {
+  if (role !== 'owner' && role !== 'volunteer') throw new ConfigError('role', 'must be "owner" or "volunteer"');
+}
+
+function checkStorage(quotaBytes: unknown, retentionMs: unknown): void {
+  if (typeof quotaBytes !== 'number' || !Number.isFinite(quotaBytes) || quotaBytes < 1024 * 1024) {
+    throw new ConfigError('quotaBytes', 'must be at least 1 MiB');
+  }
+  if (typeof retentionMs !== 'number' || !Number.isFinite(retentionMs) || retentionMs < 60_000) {
+    throw new ConfigError('retentionMs', 'must be at least a minute');
   }
 }
 

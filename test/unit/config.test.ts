@@ -62,6 +62,7 @@ describe('configuration', () => {
         api: { host: '127.0.0.1', port: 0 },
         discovery: false,
         clusterId: 1,
+        explicit: ['quotaBytes', 'retentionMs'],
       },
     );
   });

@@ -162,6 +162,26 @@ export interface HistoryStatus {
   consistency: ConsistencyStatus;
 }
 
+// ---- settings ---------------------------------------------------------------
+
+/** Owners keep their own community's history; volunteers donate disk to one. */
+export type Role = 'owner' | 'volunteer';
+
+export interface Community {
+  name: string;
+  pubsubTopic: string;
+  contentTopics: string[];
+}
+
+export interface SettingsStatus {
+  /** Null until the first-run setup is done. */
+  role: Role | null;
+  setupNeeded: boolean;
+  communities: Community[];
+  /** Configured store peers (flags and dashboard), as multiaddrs. */
+  storePeers: string[];
+}
+
 export interface KeeperStatus {
   version: string;
   state: NodeState;
@@ -177,6 +197,7 @@ export interface KeeperStatus {
   ingest: IngestStatus;
   store: StoreServerStatus;
   history: HistoryStatus;
+  settings: SettingsStatus;
 }
 
 /** One line of the headless node's stdout, and one entry of the event log. */
@@ -189,7 +210,72 @@ export type KeeperEvent =
   | { event: 'fill:progress'; pubsubTopic: string; startMs: number; endMs: number; done: number; total: number; messages: number }
   | { event: 'fill:end'; windows: number; verified: number; unverified: number; open: number; messages: number; ms: number }
   | { event: 'check'; pubsubTopic: string; peers: number; missing: number; recovered: number }
+  | { event: 'settings'; change: string }
   | { event: 'warning'; message: string }
   | { event: 'error'; message: string }
   | { event: 'stopping'; reason: string }
   | { event: 'stopped' };
+
+export type LogLevel = 'info' | 'warning' | 'error';
+
+export interface LogEntry {
+  atMs: number;
+  level: LogLevel;
+  event: KeeperEvent;
+}
+
+// ---- commands: the one API the dashboard drives the Keeper through -----------
+
+export type ApiErrorCode = 'invalid' | 'not-found' | 'conflict' | 'unavailable' | 'internal';
+
+/** Every answer across a process boundary: a value, or an error the UI can show. */
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: ApiErrorCode; message: string; field?: string } };
+
+export interface SetupInput {
+  role: Role;
+  /** The community to keep; null keeps whatever the node relays. */
+  community: Community | null;
+  quotaBytes: number;
+}
+
+export interface StorageInput {
+  quotaBytes: number;
+  retentionMs: number;
+}
+
+export interface KeeperCommands {
+  getStatus(): Promise<ApiResult<KeeperStatus>>;
+  getLog(): Promise<ApiResult<LogEntry[]>>;
+  setup(input: SetupInput): Promise<ApiResult<null>>;
+  setRole(role: Role): Promise<ApiResult<null>>;
+  addCommunity(community: Community): Promise<ApiResult<null>>;
+  removeCommunity(name: string): Promise<ApiResult<null>>;
+  addStorePeer(multiaddr: string): Promise<ApiResult<null>>;
+  removeStorePeer(peerId: string): Promise<ApiResult<null>>;
+  setStorage(input: StorageInput): Promise<ApiResult<null>>;
+  fillNow(): Promise<ApiResult<null>>;
+}
+
+export type CommandName = keyof KeeperCommands;
+
+/** The commands by name: HTTP routes, IPC channels and the preload are all made from this list. */
+export const COMMANDS = [
+  'getStatus',
+  'getLog',
+  'setup',
+  'setRole',
+  'addCommunity',
+  'removeCommunity',
+  'addStorePeer',
+  'removeStorePeer',
+  'setStorage',
+  'fillNow',
+] as const satisfies readonly CommandName[];
+
+/** What the renderer holds: the commands plus pushed updates. */
+export interface KeeperApi extends KeeperCommands {
+  /** Pushed status snapshots; returns an unsubscribe function. */
+  onStatus(listener: (status: KeeperStatus) => void): () => void;
+  /** Pushed log entries; returns an unsubscribe function. */
+  onLog(listener: (entry: LogEntry) => void): () => void;
+}

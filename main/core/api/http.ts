@@ -1,18 +1,24 @@
 /**
- * The local HTTP API: the dashboard, `GET /api/status` and `GET /metrics`.
- * Loopback unless told otherwise; every data route needs the bearer token; a
- * request from a foreign web origin or to a foreign Host name is refused.
+ * The local HTTP API: the dashboard's files, `GET /api/status`, the commands
+ * (`POST /api/commands/<name>`), a pushed stream of status and log entries
+ * (`GET /api/stream`), and `GET /metrics`. Loopback unless told otherwise;
+ * every data route needs the bearer token; a request from a foreign web origin
+ * or to a foreign Host name is refused.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KeeperStatus } from './contract.ts';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize, sep } from 'node:path';
+import type { ApiErrorCode, ApiResult, CommandName, KeeperCommands, LogEntry } from './contract.ts';
+import { COMMANDS } from './contract.ts';
 import { tokenMatches } from './token.ts';
-import { DASHBOARD_HTML, DASHBOARD_JS } from './placeholder-dashboard.ts';
 
 export interface ApiBackend {
-  status(): Promise<KeeperStatus>;
+  commands: KeeperCommands;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Live log entries; returns an unsubscribe function. */
+  subscribe(onLog: (entry: LogEntry) => void): () => void;
 }
 
 export interface ApiServerOptions {
@@ -23,24 +29,46 @@ export interface ApiServerOptions {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const MAX_BODY_BYTES = 64 * 1024;
+/** How often the stream sends a fresh status when nothing else happens. */
+const STREAM_STATUS_MS = 2000;
+const HTTP_STATUS: Record<ApiErrorCode, number> = { invalid: 400, 'not-found': 404, conflict: 409, unavailable: 503, internal: 500 };
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json; charset=utf-8',
+  '.woff2': 'font/woff2',
+};
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export class ApiServer {
   private readonly server: Server;
   private readonly backend: ApiBackend;
   private readonly token: string;
+  private readonly rendererDir: string | undefined;
+  private readonly streams = new Set<ServerResponse>();
   private origins = new Set<string>();
   private hosts = new Set<string>();
   private publicHost = false;
   url = '';
 
-  constructor(backend: ApiBackend, token: string) {
+  constructor(backend: ApiBackend, token: string, rendererDir?: string) {
     this.backend = backend;
     this.token = token;
+    this.rendererDir = rendererDir;
     this.server = createServer((req, res) => {
-      this.route(req, res).catch((err: unknown) => send(res, 500, { error: 'internal', message: String(err) }));
+      this.route(req, res).catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, failure('internal', String(err)));
+        else res.destroy();
+      });
     });
     this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 30_000;
+    this.server.requestTimeout = 0; // the stream stays open; other routes are bounded below
     this.server.keepAliveTimeout = 5_000;
   }
 
@@ -61,6 +89,7 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
+    for (const s of this.streams) s.end();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -70,26 +99,121 @@ export class ApiServer {
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cache-Control', 'no-store');
     // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host.
-    if (!this.publicHost && !this.hosts.has(req.headers.host ?? '')) return send(res, 421, { error: 'wrong-host' });
+    if (!this.publicHost && !this.hosts.has(req.headers.host ?? '')) return sendJson(res, 421, failure('invalid', 'wrong Host'));
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.origins.has(origin) && !this.publicHost) return send(res, 403, { error: 'wrong-origin' });
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method-not-allowed' });
+    if (origin !== undefined && !this.origins.has(origin) && !this.publicHost) {
+      return sendJson(res, 403, failure('invalid', 'requests from other web origins are refused'));
+    }
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
 
-    if (path === '/' || path === '/index.html') return sendText(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, true);
-    if (path === '/dashboard.js') return sendText(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_JS, true);
-
-    if (path !== '/api/status' && path !== '/metrics') return send(res, 404, { error: 'not-found' });
+    if (!path.startsWith('/api/') && path !== '/metrics') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, failure('invalid', 'method not allowed'));
+      return this.serveFile(path, res);
+    }
     const auth = req.headers.authorization;
     const given = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
     if (!tokenMatches(this.token, given)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      return send(res, 401, { error: 'unauthorized', message: 'send Authorization: Bearer <token from the data dir>' });
+      return sendJson(res, 401, failure('invalid', 'send Authorization: Bearer <the token from the data dir>'));
     }
-    if (path === '/api/status') return send(res, 200, await this.backend.status());
-    const m = await this.backend.metrics();
-    return sendText(res, 200, m.contentType, m.body, false);
+
+    if (path === '/api/status' && req.method === 'GET') {
+      const r = await this.backend.commands.getStatus();
+      return r.ok ? sendJson(res, 200, r.value) : sendJson(res, HTTP_STATUS[r.error.code], r);
+    }
+    if (path === '/metrics' && req.method === 'GET') {
+      const m = await this.backend.metrics();
+      return sendText(res, 200, m.contentType, m.body);
+    }
+    if (path === '/api/stream' && req.method === 'GET') return this.stream(req, res);
+    const name = /^\/api\/commands\/([A-Za-z]+)$/.exec(path)?.[1];
+    if (name !== undefined && (COMMANDS as readonly string[]).includes(name)) {
+      if (req.method !== 'POST') return sendJson(res, 405, failure('invalid', 'commands are POSTed'));
+      return this.command(name as CommandName, req, res);
+    }
+    return sendJson(res, 404, failure('not-found', `no route ${path}`));
   }
+
+  private async command(name: CommandName, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      return sendJson(res, 415, failure('invalid', 'send the argument as application/json'));
+    }
+    let arg: unknown;
+    try {
+      const body = await readBody(req, MAX_BODY_BYTES);
+      arg = body.length === 0 ? null : JSON.parse(body);
+    } catch (err) {
+      return sendJson(res, 400, failure('invalid', `the body is not JSON: ${(err as Error).message}`));
+    }
+    // Each command takes at most one argument; the contract types it, the Keeper checks it.
+    const fn = this.backend.commands[name] as (a: unknown) => Promise<ApiResult<unknown>>;
+    const result = await fn.call(this.backend.commands, arg);
+    return sendJson(res, result.ok ? 200 : HTTP_STATUS[result.error.code], result);
+  }
+
+  /** Server-sent events: `status` snapshots and `log` entries, until the client goes. */
+  private stream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    this.streams.add(res);
+    let pending: NodeJS.Timeout | undefined;
+    const sendStatus = async (): Promise<void> => {
+      pending = undefined;
+      const r = await this.backend.commands.getStatus();
+      if (r.ok && !res.writableEnded) res.write(`event: status\ndata: ${JSON.stringify(r.value)}\n\n`);
+    };
+    const soon = (): void => {
+      pending ??= setTimeout(() => void sendStatus(), 250);
+    };
+    const unsubscribe = this.backend.subscribe((entry) => {
+      if (!res.writableEnded) res.write(`event: log\ndata: ${JSON.stringify(entry)}\n\n`);
+      soon();
+    });
+    const tick = setInterval(() => void sendStatus(), STREAM_STATUS_MS);
+    void sendStatus();
+    const end = (): void => {
+      clearInterval(tick);
+      clearTimeout(pending);
+      unsubscribe();
+      this.streams.delete(res);
+    };
+    req.on('close', end);
+    res.on('close', end);
+  }
+
+  private serveFile(path: string, res: ServerResponse): void {
+    const dir = this.rendererDir;
+    if (dir === undefined || !existsSync(join(dir, 'index.html'))) {
+      return sendText(res, 503, 'text/plain; charset=utf-8', 'The dashboard is not built: run `npm run build:renderer`.\n');
+    }
+    const rel = normalize(decodeURIComponent(path === '/' ? '/index.html' : path)).replace(/^([/\\])+/, '');
+    const file = join(dir, rel);
+    if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
+      return sendText(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    }
+    res.setHeader('Content-Security-Policy', PAGE_CSP);
+    res.setHeader('Cache-Control', rel.startsWith('assets') ? 'public, max-age=31536000, immutable' : 'no-store');
+    sendText(res, 200, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', readFileSync(file));
+  }
+}
+
+function failure(code: ApiErrorCode, message: string): ApiResult<never> {
+  return { ok: false, error: { code, message } };
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        reject(new Error(`larger than ${max} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 function listenOn(server: Server, host: string, port: number): Promise<void> {
@@ -103,15 +227,12 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  sendText(res, status, 'application/json; charset=utf-8', JSON.stringify(body), false);
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  sendText(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
 }
 
-function sendText(res: ServerResponse, status: number, type: string, body: string, page: boolean): void {
+function sendText(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
   res.statusCode = status;
   res.setHeader('Content-Type', type);
-  if (page) {
-    res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'");
-  }
   res.end(body);
 }

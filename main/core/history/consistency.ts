@@ -16,7 +16,7 @@ export interface ConsistencyOptions {
   intervalMs: number;
   settleMs: number;
   /** Content topics to compare (the kept ones); empty compares the whole pubsub topic. */
-  contentTopics: readonly string[];
+  contentTopics: () => readonly string[];
   isOnline: (pubsubTopic: string) => boolean;
   /** Peers compared per check. */
   peersPerCheck?: number;
@@ -111,7 +111,8 @@ export class ConsistencyChecker {
 
   private ourHashes(pubsubTopic: string, startNs: bigint, endNs: bigint): Set<string> {
     const hashes = new Set<string>();
-    const topics = this.o.contentTopics.length > 0 ? this.o.contentTopics : undefined;
+    const kept = this.o.contentTopics();
+    const topics = kept.length > 0 ? kept : undefined;
     let cursor;
     for (;;) {
       const page = this.d.archive.query({
@@ -134,7 +135,8 @@ export class ConsistencyChecker {
   private async theirHashes(peerId: string, pubsubTopic: string, startNs: bigint, endNs: bigint): Promise<Set<string>> {
     const hashes = new Set<string>();
     const chunks: (readonly string[])[] = [];
-    for (let i = 0; i < this.o.contentTopics.length; i += MAX_CONTENT_TOPICS) chunks.push(this.o.contentTopics.slice(i, i + MAX_CONTENT_TOPICS));
+    const kept = this.o.contentTopics();
+    for (let i = 0; i < kept.length; i += MAX_CONTENT_TOPICS) chunks.push(kept.slice(i, i + MAX_CONTENT_TOPICS));
     if (chunks.length === 0) chunks.push([]);
     for (const contentTopics of chunks) {
       let cursor: Uint8Array | undefined;

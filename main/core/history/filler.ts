@@ -128,6 +128,10 @@ export class GapFiller {
     await this.running;
   }
 
+  setRetention(ms: number): void {
+    this.o.retentionMs = ms;
+  }
+
   /** The retention window as of `now`, without the newest settling stretch, and not before the quota horizon. */
   window(now = this.o.now()): Interval {
     const end = now - this.o.settleMs;

@@ -88,6 +88,15 @@ export class Connector {
     this.dial(p.peerId, p.addr);
   }
 
+  /** Stops redialling a static peer (an open connection stays until it drops). */
+  async removeStaticPeer(peer: PeerId): Promise<void> {
+    const i = this.staticPeers.findIndex((s) => s.peerId.equals(peer));
+    if (i < 0) return;
+    this.staticPeers.splice(i, 1);
+    this.backoff.delete(peer.toString());
+    await this.node.peerStore.merge(peer, { tags: { [`${KEEP_ALIVE}-keeper`]: undefined } });
+  }
+
   private isConnected(peer: PeerId): boolean {
     return this.node.getConnections(peer).some((c) => c.status === 'open');
   }

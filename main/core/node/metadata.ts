@@ -35,6 +35,7 @@ export interface MetadataComponents {
 
 export class KeeperMetadata implements Startable {
   readonly clusterId: number;
+  /** Announced shards; updated in place when the node starts relaying another shard. */
   readonly shards: number[];
   /** What each peer told us, by peer id. */
   readonly peers = new Map<string, PeerShards>();
