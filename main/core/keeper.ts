@@ -35,6 +35,7 @@ import { parseShardTopic } from './topics.ts';
 import type { ArchiveMessage } from './archive/archive.ts';
 import type { HistoryStatus } from './api/contract.ts';
 import { topicHistory } from './history/completeness.ts';
+import { clip, totalLength } from './history/intervals.ts';
 import { ConsistencyChecker } from './history/consistency.ts';
 import { GapFiller } from './history/filler.ts';
 import type { HistoryDeps } from './history/filler.ts';
@@ -103,6 +104,9 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
   private state: NodeState = 'starting';
   private archiveError: string | null = null;
   private stopping: Promise<void> | undefined;
+  /** Stored messages per second over the last minute: a ring of 60 one-second buckets. */
+  private readonly perSecond = new Array<number>(60).fill(0);
+  private perSecondAt = Math.floor(Date.now() / 1000);
   private readonly counters = {
     received: 0,
     stored: 0,
@@ -134,7 +138,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
     this.staticPeerIds = new Set(staticPeers.map((p) => p.peerId.toString()));
     this.ingestor = new Ingestor(archive, {
       onInserted: (inserted, batch) => {
-        this.counters.stored += inserted;
+        this.countStored(inserted);
         this.counters.duplicates += batch.length - inserted;
         this.archiveError = null;
       },
@@ -176,7 +180,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
       pubsubTopics: plan.pubsubTopics,
       keep: (t) => plan.keeps(t),
       emit: (e) => this.emitEvent(e),
-      onStored: (n) => (this.counters.stored += n),
+      onStored: (n) => this.countStored(n),
     };
     this.filler = new GapFiller(historyDeps, {
       fillQuorum: config.fillQuorum,
@@ -350,16 +354,35 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
 
   private historyStatus(): HistoryStatus {
     const window = this.filler.window();
+    const coverage = this.plan.pubsubTopics.map((t) => ({ topic: t, rows: this.history.coverage(t) }));
+    const online = coverage.flatMap((c) => c.rows.filter((r) => r.kind === 'online'));
     return {
       fillQuorum: this.config.fillQuorum,
+      uptimeShare: totalLength(clip(online, window)) / Math.max(1, window.end - window.start),
       limitedByQuota: window.start > Date.now() - this.config.retentionMs,
-      topics: this.plan.pubsubTopics.map((t) =>
-        topicHistory(t, this.history.coverage(t), window, (gap) => this.filler.noteOf(t, gap)),
-      ),
+      topics: coverage.map(({ topic, rows }) => topicHistory(topic, rows, window, (gap) => this.filler.noteOf(topic, gap))),
       storePeers: this.storePeers.status(),
       fill: this.filler.status(),
       consistency: this.checker.status(),
     };
+  }
+
+  private countStored(n: number): void {
+    this.counters.stored += n;
+    this.rollSeconds();
+    this.perSecond[this.perSecondAt % 60] = (this.perSecond[this.perSecondAt % 60] ?? 0) + n;
+  }
+
+  private storedLastMinute(): number {
+    this.rollSeconds();
+    return this.perSecond.reduce((a, b) => a + b, 0);
+  }
+
+  /** Clears the buckets of the seconds that passed since the last count. */
+  private rollSeconds(): void {
+    const now = Math.floor(Date.now() / 1000);
+    for (let t = this.perSecondAt + 1; t <= Math.min(now, this.perSecondAt + 60); t++) this.perSecond[t % 60] = 0;
+    this.perSecondAt = Math.max(this.perSecondAt, now);
   }
 
   private relayPeerCount(): number {
@@ -448,6 +471,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
         stored: this.counters.stored,
         duplicates: this.counters.duplicates,
         notKept: this.counters.notKept,
+        lastMinute: this.storedLastMinute(),
         rejected: { ...this.counters.rejected },
       },
       store: { requests: { ...this.counters.storeRequests } },
@@ -711,6 +735,7 @@ function checkStorage(quotaBytes: unknown, retentionMs: unknown): void {
 function emptyHistory(fillQuorum: number): HistoryStatus {
   return {
     fillQuorum,
+    uptimeShare: 0,
     limitedByQuota: false,
     topics: [],
     storePeers: [],

@@ -36,6 +36,19 @@ describe('completeness', () => {
     assert.deepEqual(h.unverified.map((u) => [u.startMs, u.endMs]), [[11 * DAY_MS, 11.25 * DAY_MS]]);
     assert.deepEqual(h.gaps.map((g) => [g.startMs, g.endMs, g.reason]), [[11.5 * DAY_MS, 12 * DAY_MS, 'no-peer']]);
     assert.deepEqual(h.online.map((o) => [o.startMs, o.endMs]), [[10 * DAY_MS, 10.5 * DAY_MS], [11.25 * DAY_MS, 11.5 * DAY_MS]]);
+    // The timeline partitions the window: each instant once, best holding first.
+    assert.deepEqual(
+      h.segments.map((x) => [x.kind, x.startMs / DAY_MS, x.endMs / DAY_MS]),
+      [
+        ['online', 10, 10.5],
+        ['verified', 10.5, 11],
+        ['unverified', 11, 11.25],
+        ['online', 11.25, 11.5],
+        ['missing', 11.5, 12],
+      ],
+    );
+    assert.deepEqual(h.segments[1]?.peers, ['a', 'b']);
+    assert.equal(h.segments[4]?.reason, 'no-peer');
   });
 
   it('reaches 1 when coverage spans the window', () => {

@@ -53,6 +53,8 @@ export interface IngestStatus {
   duplicates: number;
   /** Relayed but not archived: content topics this Keeper does not keep. */
   notKept: number;
+  /** Messages stored (relay and filling) in the last 60 seconds. */
+  lastMinute: number;
   rejected: Partial<Record<RejectReason, number>>;
 }
 
@@ -82,6 +84,18 @@ export interface GapStatus extends TimeRange {
   detail: string | null;
 }
 
+/** How a stretch of the window is held, best first. */
+export type SegmentKind = 'online' | 'verified' | 'unverified' | 'missing';
+
+export interface TimelineSegment extends TimeRange {
+  kind: SegmentKind;
+  /** Filled stretches: the peers that answered them. */
+  peers: string[];
+  /** Missing stretches: why. */
+  reason: GapReason | null;
+  detail: string | null;
+}
+
 export interface TopicHistory {
   pubsubTopic: string;
   /** The retention window the shares are of. */
@@ -96,6 +110,8 @@ export interface TopicHistory {
   /** Filled by fewer peers than the quorum. */
   unverified: FilledRange[];
   gaps: GapStatus[];
+  /** The whole window in order, each stretch once, by how it is held. */
+  segments: TimelineSegment[];
 }
 
 export type StorePeerSource = 'static' | 'discovered';
@@ -151,6 +167,8 @@ export interface ConsistencyStatus {
 
 export interface HistoryStatus {
   fillQuorum: number;
+  /** Share of the retention window this node was online on at least one topic. */
+  uptimeShare: number;
   /**
    * The archive is at its quota: history older than its oldest message was let
    * go for space, and the window the shares are of starts there.

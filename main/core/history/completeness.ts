@@ -3,7 +3,7 @@
  * (online or filled), what is verified by the quorum, and the gaps left with
  * the reason each is still open. Pure: coverage rows and the clock in, figures out.
  */
-import type { FilledRange, GapReason, GapStatus, TimeRange, TopicHistory } from '../api/contract.ts';
+import type { FilledRange, GapReason, GapStatus, TimeRange, TimelineSegment, TopicHistory } from '../api/contract.ts';
 import type { CoverageRow } from './history-store.ts';
 import { clip, normalize, splitByDay, subtract, totalLength } from './intervals.ts';
 import type { Interval } from './intervals.ts';
@@ -45,6 +45,17 @@ export function topicHistory(
     const note = noteOf(g);
     return { ...toRange(g), reason: note?.reason ?? 'pending', detail: note?.detail ?? null };
   });
+  // One partition of the window, best holding first: online, verified, unverified, missing.
+  const segments: TimelineSegment[] = [
+    ...online.map((i) => ({ ...toRange(i), kind: 'online' as const, peers: [], reason: null, detail: null })),
+    ...filledRows
+      .filter((r) => r.verified)
+      .flatMap((r) => clip([r], window).flatMap((part) => subtract(part, online)).map((i) => ({ i, peers: r.peers })))
+      .map(({ i, peers }) => ({ ...toRange(i), kind: 'verified' as const, peers, reason: null, detail: null })),
+    ...unverified.map((u) => ({ startMs: u.startMs, endMs: u.endMs, kind: 'unverified' as const, peers: u.peers, reason: null, detail: null })),
+    ...gaps.map((g) => ({ startMs: g.startMs, endMs: g.endMs, kind: 'missing' as const, peers: [], reason: g.reason, detail: g.detail })),
+  ];
+  segments.sort((a, b) => a.startMs - b.startMs);
   return {
     pubsubTopic,
     windowStartMs: window.start,
@@ -55,5 +66,19 @@ export function topicHistory(
     filled: filled.sort((a, b) => a.startMs - b.startMs),
     unverified: unverified.sort((a, b) => a.startMs - b.startMs),
     gaps,
+    segments: dedupeOverlaps(segments),
   };
+}
+
+/** Verified fills may overlap each other (refills); keep each instant once, first come first kept. */
+function dedupeOverlaps(sorted: TimelineSegment[]): TimelineSegment[] {
+  const out: TimelineSegment[] = [];
+  let edge = -Infinity;
+  for (const s of sorted) {
+    const start = Math.max(s.startMs, edge);
+    if (start >= s.endMs) continue;
+    out.push({ ...s, startMs: start });
+    edge = s.endMs;
+  }
+  return out;
 }

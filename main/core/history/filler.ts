@@ -147,8 +147,7 @@ export class GapFiller {
     return { running: this.progress.startedAtMs !== null, ...this.progress, lastPass: this.lastPass };
   }
 
-  private collectWork(): WindowWork[] {
-    const window = this.window();
+  private collectWork(window: Interval): WindowWork[] {
     const candidates = new Set(this.d.peers.candidates().map((p) => p.peerId));
     const work: WindowWork[] = [];
     for (const pubsubTopic of this.d.pubsubTopics) {
@@ -166,10 +165,10 @@ export class GapFiller {
   }
 
   private async pass(): Promise<void> {
-    const edge = this.window().end;
-    const work = this.collectWork();
+    const window = this.window();
+    const work = this.collectWork(window);
     if (work.length === 0) return;
-    if (work.some((w) => w.window.end === edge && this.o.isOnline(w.pubsubTopic))) {
+    if (work.some((w) => w.window.end === window.end && this.o.isOnline(w.pubsubTopic))) {
       setTimeout(() => this.trigger(), this.o.settleMs + 100).unref();
     }
     if (this.d.peers.candidates().length === 0) {

@@ -1,0 +1,2 @@
+// Svelte 5 reads TypeScript in components natively; nothing to configure.
+export default {};

@@ -1,0 +1,211 @@
+/**
+ * The dashboard in Debian's Chromium against real headless Keepers on loopback:
+ * first-run setup, every view, the figures on screen against /api/status, and
+ * a community and a store peer added through the UI. Screenshots of each view
+ * go to test-output/screenshots/.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import type { KeeperStatus } from '../../main/core/api/contract.ts';
+import { formatBytes, formatCount, formatPercent } from '../../renderer/src/lib/format.ts';
+import { seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
+import { Archive } from '../../main/core/archive/archive.ts';
+import { HistoryStore } from '../../main/core/history/history-store.ts';
+import { ARCHIVE_FILE } from '../../main/core/paths.ts';
+import type { TestKeeper } from '../helpers/keeper.ts';
+import { archiveMessage, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RENDERER = join(ROOT, 'dist', 'renderer');
+const SHOTS = join(ROOT, 'test-output', 'screenshots');
+const CHROMIUM = [
+  process.env.CHROMIUM_PATH,
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+].find((p): p is string => p !== undefined && existsSync(p));
+// CI installs Debian's chromium (.ci/run) and must run these; elsewhere they wait for a browser.
+const skip = CHROMIUM === undefined && process.env.CI === undefined ? 'no Chromium found: install it or set CHROMIUM_PATH' : false;
+const MS = 1_000_000n;
+
+describe('dashboard in Chromium', { skip }, () => {
+  let a: TestKeeper;
+  let b: TestKeeper;
+  let c: TestKeeper;
+  let browser: Browser;
+  let page: Page;
+  let token = '';
+
+  const status = async (): Promise<KeeperStatus> => {
+    const res = await fetch(`${a.keeper.apiUrl}/api/status`, { headers: { Authorization: `Bearer ${token}` } });
+    return (await res.json()) as KeeperStatus;
+  };
+  const shoot = (name: string): Promise<Buffer> => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const open = async (view: string): Promise<void> => {
+    await page.getByRole('link', { name: view, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: view }).waitFor();
+  };
+
+  before(async () => {
+    assert.ok(existsSync(join(RENDERER, 'index.html')), 'build the dashboard first: npm run build:renderer');
+    assert.ok(CHROMIUM !== undefined, 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)');
+    mkdirSync(SHOTS, { recursive: true });
+    // B holds three days of a community's history; A is new and fills from it.
+    const now = Date.now();
+    const seeded = Array.from({ length: 1500 }, (_, i) =>
+      archiveMessage({
+        contentTopic: TEST_CONTENT[i % 3],
+        timestamp: BigInt(now - 3 * 86_400_000 + i * 170_000) * MS,
+        payload: Buffer.alloc(600, i % 251),
+      }),
+    );
+    const bDir = tempDataDir();
+    seedArchive(bDir, seeded);
+    const fast = { heartbeatMs: 200, settleMs: 1000 };
+    b = await startKeeper(fast, bDir);
+    c = await startKeeper(fast);
+    // A ran before, online for two stretches of the month; the rest it fills from B.
+    const aDir = tempDataDir();
+    const archive = Archive.open(join(aDir, ARCHIVE_FILE));
+    const past = new HistoryStore(archive);
+    for (const [from, to] of [[24, 19.5], [9, 6.2]] as const) {
+      past.extend(past.openOnline(TEST_PUBSUB, now - from * 86_400_000), now - to * 86_400_000);
+    }
+    archive.close();
+    a = await startKeeper({ ...fast, peers: [b.tcpAddr], storePeers: [b.tcpAddr], fillQuorum: 1, rendererDir: RENDERER }, aDir);
+    token = readFileSync(join(a.dataDir, 'api-token'), 'utf8').trim();
+    await waitFor('A to fill from B', async () => (await status()).archive.messages === 1500, { timeoutMs: 30_000 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+    page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    for (const k of [a, c, b]) await k?.dispose();
+  });
+
+  it('opens with the token from the link, which then leaves the address bar', async () => {
+    await page.goto(`${a.keeper.apiUrl}/#token=${token}`);
+    await page.getByRole('heading', { name: 'Welcome to Waku Keeper' }).waitFor();
+    assert.ok(!page.url().includes(token), 'the token is not kept in the URL');
+  });
+
+  it('leads a first run through setup: role, community, quota', async () => {
+    await shoot('setup');
+    await page.getByLabel('I own a community').check();
+    await page.getByLabel('Name').fill('Test Community');
+    await page.getByLabel('Pubsub topic').fill(TEST_PUBSUB);
+    await page.getByLabel('Content topics').fill(TEST_CONTENT.join('\n'));
+    await page.getByLabel('Space the archive may use (GB)').fill('5');
+    await page.getByRole('button', { name: 'Start keeping history' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    const s = await status();
+    assert.equal(s.settings.role, 'owner');
+    assert.deepEqual(s.settings.communities, [{ name: 'Test Community', pubsubTopic: TEST_PUBSUB, contentTopics: TEST_CONTENT }]);
+    assert.equal(s.archive.quotaBytes, 5e9);
+  });
+
+  it('overview: the figures on screen are those of /api/status', async () => {
+    await waitFor('the overview to show the archive', async () => (await page.getByTestId('messages-total').textContent()) === formatCount(1500));
+    const s = await status();
+    assert.equal(await page.getByTestId('messages-total').textContent(), formatCount(s.archive.messages));
+    assert.equal(await page.getByTestId('store-peers-connected').textContent(), String(s.history.storePeers.filter((p) => p.connected).length));
+    assert.equal(await page.getByTestId('storage-used').textContent(), formatBytes(s.archive.bytes));
+    const mean = s.history.topics.reduce((n, t) => n + t.coveredShare, 0) / s.history.topics.length;
+    assert.equal(await page.getByTestId('completeness').textContent(), formatPercent(mean));
+    assert.equal(await page.getByTestId('node-state').textContent(), 'Online');
+    await shoot('overview');
+  });
+
+  it('history: a timeline per community with sources on focus, and fill now', async () => {
+    await open('History');
+    const topic = page.locator(`[data-testid="topic-history"][data-topic="${TEST_PUBSUB}"]`);
+    await topic.getByRole('heading', { name: 'Test Community' }).waitFor();
+    const s = await status();
+    const h = s.history.topics.find((t) => t.pubsubTopic === TEST_PUBSUB)!;
+    assert.equal(await topic.getByTestId('topic-covered').textContent(), formatPercent(h.coveredShare));
+    const verified = topic.locator('[data-kind="verified"]').first();
+    await verified.focus();
+    const detail = await topic.locator('.detail').textContent();
+    assert.match(detail ?? '', /Filled, verified/);
+    assert.match(detail ?? '', new RegExp(`Answered completely by …${b.keeper.peerId.toString().slice(-8)}`));
+    assert.ok((await topic.locator('[data-kind="online"]').count()) >= 1);
+    await page.getByRole('button', { name: 'Fill now' }).click();
+    await page.getByRole('button', { name: 'Fill now' }).and(page.locator(':enabled')).waitFor();
+    await page.getByTestId('last-fill').waitFor();
+    await shoot('history');
+  });
+
+  it('store peers: the table matches, and a peer added in the form reaches /api/status', async () => {
+    await open('Store peers');
+    const row = page.locator(`[data-testid="store-peer-row"][data-peer="${b.keeper.peerId.toString()}"]`);
+    await row.waitFor();
+    const s = await status();
+    const peer = s.history.storePeers.find((p) => p.peerId === b.keeper.peerId.toString())!;
+    assert.equal(await row.getByTestId('provided').textContent(), `${formatCount(peer.provided)} / ${formatCount(peer.rejected)}`);
+    await page.getByLabel('Add a store peer').fill('/ip4/127.0.0.1/tcp/1');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: '/p2p/' }).waitFor();
+    await page.getByLabel('Add a store peer').fill(c.tcpAddr);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.locator(`[data-testid="store-peer-row"][data-peer="${c.keeper.peerId.toString()}"]`).waitFor();
+    const after = await status();
+    assert.ok(after.settings.storePeers.includes(c.tcpAddr));
+    assert.equal(after.history.storePeers.find((p) => p.peerId === c.keeper.peerId.toString())?.source, 'static');
+    await shoot('peers');
+  });
+
+  it('communities: a community added in the form reaches /api/status', async () => {
+    await open('Communities & role');
+    await page.getByLabel('Name').fill('Second Community');
+    await page.getByLabel('Pubsub topic').fill('/waku/2/rs/16/64');
+    await page.getByLabel('Content topics').fill('/waku/1/0x12345678/rfc26');
+    await page.getByRole('button', { name: 'Add community' }).click();
+    await page.getByTestId('community').filter({ hasText: 'Second Community' }).waitFor();
+    const s = await status();
+    assert.ok(s.settings.communities.some((x) => x.name === 'Second Community' && x.pubsubTopic === '/waku/2/rs/16/64'));
+    assert.ok(s.pubsubTopics.includes('/waku/2/rs/16/64'));
+    await page.getByLabel('Name').fill('Bad');
+    await page.getByLabel('Pubsub topic').fill('not a topic');
+    await page.getByRole('button', { name: 'Add community' }).click();
+    await page.getByRole('alert').filter({ hasText: 'pubsub topic' }).waitFor();
+    assert.equal((await status()).settings.communities.length, 2);
+    await shoot('communities');
+  });
+
+  it('settings and logs render, logs filter by level', async () => {
+    await open('Settings');
+    assert.equal(await page.getByTestId('peer-id').textContent(), a.keeper.peerId.toString());
+    await shoot('settings');
+    await open('Logs');
+    await page.getByTestId('log-list').waitFor();
+    assert.ok((await page.getByTestId('log-list').locator('li').count()) > 3);
+    await page.getByLabel('Level').selectOption('error');
+    await page.getByText(/of \d+ recent events/).waitFor();
+    await page.getByLabel('Level').selectOption('all');
+    await shoot('logs');
+  });
+
+  it('follows the OS dark setting and can be driven from the keyboard', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await open('Overview');
+    const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    assert.equal(bg, 'rgb(17, 21, 28)');
+    await shoot('overview-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.getByRole('link', { name: 'History', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'History' }).waitFor();
+  });
+});
