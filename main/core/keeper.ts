@@ -200,14 +200,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
       {
         commands: this,
         metrics: async () => ({ contentType: this.metrics.contentType, body: await this.metrics.render(await this.status()) }),
-        subscribe: (onLog) => {
-          const listener = (): void => {
-            const last = this.log[this.log.length - 1];
-            if (last !== undefined) onLog(last);
-          };
-          this.on('event', listener);
-          return () => this.off('event', listener);
-        },
+        subscribe: (onLog) => this.subscribeLog(onLog),
       },
       token,
       config.rendererDir,
@@ -557,6 +550,16 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
   /** The latest log entries, oldest first. */
   recentLog(): LogEntry[] {
     return [...this.log];
+  }
+
+  /** Calls `onLog` with each new log entry; returns the function that stops it. */
+  subscribeLog(onLog: (entry: LogEntry) => void): () => void {
+    const listener = (): void => {
+      const last = this.log[this.log.length - 1];
+      if (last !== undefined) onLog(last);
+    };
+    this.on('event', listener);
+    return () => this.off('event', listener);
   }
 
   // ---- commands (the dashboard's API; each answers with a result, never a throw) ----

@@ -10,15 +10,15 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
-import type { ApiErrorCode, ApiResult, CommandName, KeeperCommands, LogEntry } from './contract.ts';
+import type { ApiErrorCode, ApiResult, CommandName, KeeperCommands } from './contract.ts';
 import { COMMANDS } from './contract.ts';
 import { tokenMatches } from './token.ts';
+import { startFeed } from './feed.ts';
+import type { FeedSource } from './feed.ts';
 
-export interface ApiBackend {
+export interface ApiBackend extends FeedSource {
   commands: KeeperCommands;
   metrics(): Promise<{ contentType: string; body: string }>;
-  /** Live log entries; returns an unsubscribe function. */
-  subscribe(onLog: (entry: LogEntry) => void): () => void;
 }
 
 export interface ApiServerOptions {
@@ -30,8 +30,6 @@ export interface ApiServerOptions {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_BODY_BYTES = 64 * 1024;
-/** How often the stream sends a fresh status when nothing else happens. */
-const STREAM_STATUS_MS = 2000;
 const HTTP_STATUS: Record<ApiErrorCode, number> = { invalid: 400, 'not-found': 404, conflict: 409, unavailable: 503, internal: 500 };
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -155,25 +153,12 @@ export class ApiServer {
   private stream(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
     this.streams.add(res);
-    let pending: NodeJS.Timeout | undefined;
-    const sendStatus = async (): Promise<void> => {
-      pending = undefined;
-      const r = await this.backend.commands.getStatus();
-      if (r.ok && !res.writableEnded) res.write(`event: status\ndata: ${JSON.stringify(r.value)}\n\n`);
+    const send = (event: string, data: unknown): void => {
+      if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    const soon = (): void => {
-      pending ??= setTimeout(() => void sendStatus(), 250);
-    };
-    const unsubscribe = this.backend.subscribe((entry) => {
-      if (!res.writableEnded) res.write(`event: log\ndata: ${JSON.stringify(entry)}\n\n`);
-      soon();
-    });
-    const tick = setInterval(() => void sendStatus(), STREAM_STATUS_MS);
-    void sendStatus();
+    const stop = startFeed(this.backend, { status: (s) => send('status', s), log: (e) => send('log', e) });
     const end = (): void => {
-      clearInterval(tick);
-      clearTimeout(pending);
-      unsubscribe();
+      stop();
       this.streams.delete(res);
     };
     req.on('close', end);
