@@ -179,6 +179,8 @@ the Status shards of cluster 16 with its data in the user's data directory.
                             and when relay peers come back)
   --check-interval DURATION how often recent history is compared with store
                             peers by hash (default 5m)
+  --store-rate N            Store v3 requests per second one peer may make
+                            (default 50, bursts of 4 s worth)
   --no-discovery            no DNS discovery or peer exchange: static peers only
   --help                    this text
   --version                 the version
@@ -207,6 +209,7 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         heartbeat: { type: 'string' },
         'fill-interval': { type: 'string' },
         'check-interval': { type: 'string' },
+        'store-rate': { type: 'string' },
         'no-discovery': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -238,6 +241,10 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
   if (v.heartbeat !== undefined) config.heartbeatMs = parseDuration('--heartbeat', v.heartbeat);
   if (v['fill-interval'] !== undefined) config.fillIntervalMs = parseDuration('--fill-interval', v['fill-interval']);
   if (v['check-interval'] !== undefined) config.checkIntervalMs = parseDuration('--check-interval', v['check-interval']);
+  if (v['store-rate'] !== undefined) {
+    const perSecond = parsePositiveInt('--store-rate', v['store-rate'], 1_000_000);
+    config.storeRateLimit = { perSecond, capacity: perSecond * 4 };
+  }
   if (v['no-discovery']) config.discovery = false;
   const cluster = config.pubsubTopics.map((t) => parseShardTopic(t)?.clusterId).find((x) => x !== undefined);
   if (cluster !== undefined) config.clusterId = cluster;

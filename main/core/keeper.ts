@@ -46,6 +46,7 @@ import { storeQuery } from './store/client.ts';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { IdentifyResult } from '@libp2p/interface';
 import { VERSION } from './version.ts';
+import { ProcessStats } from './process-stats.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
 /** Share of the quota at which the archive counts as full for gap filling. */
@@ -87,6 +88,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
   private readonly api: ApiServer;
   private readonly token: string;
   private readonly metrics = new KeeperMetrics();
+  private readonly processStats = new ProcessStats();
   private readonly history: HistoryStore;
   private readonly storePeers: StorePeerRegistry;
   private readonly uptime: UptimeTracker;
@@ -264,6 +266,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
     await this.api.listen({ ...this.config.api, fallbackToFreePort: fallback });
     this.state = this.relayPeerCount() > 0 ? 'online' : 'offline';
     this.scheduleRetention(0);
+    this.processStats.start();
     this.uptime.start();
     this.filler.start();
     this.checker.start();
@@ -294,6 +297,15 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
   }
 
   // ---- relay → archive ------------------------------------------------------
+
+  /**
+   * The relay path: what gossipsub's validator calls for each message on a
+   * relayed topic (and what the ingest benchmarks drive directly). Accept means
+   * relay it on; the message is archived if it is valid and its content topic kept.
+   */
+  acceptRelayMessage(pubsubTopic: string, data: Uint8Array): TopicValidatorResult {
+    return this.onRelayMessage(pubsubTopic, data);
+  }
 
   private onRelayMessage(pubsubTopic: string, data: Uint8Array): TopicValidatorResult {
     this.counters.received++;
@@ -478,6 +490,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
           .filter((p) => p.source === 'static')
           .map((p) => p.addrs[0] ?? p.peerId),
       },
+      process: this.processStats.snapshot(),
     };
   }
 
@@ -521,6 +534,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
   private async shutdown(reason: string): Promise<void> {
     // Uptime closes its intervals while relay still tells the truth about peers.
     this.uptime.stop();
+    this.processStats.stop();
     this.state = 'stopping';
     this.emitEvent({ event: 'stopping', reason });
     await Promise.race([Promise.all([this.filler.stop(), this.checker.stop()]), delay(STOP_TIMEOUT_MS)]);

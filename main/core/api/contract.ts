@@ -200,6 +200,13 @@ export interface SettingsStatus {
   storePeers: string[];
 }
 
+export interface ProcessStatus {
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Event-loop lag over the last complete window: what relay and store serving feel. */
+  eventLoopLag: { p50Ms: number; p99Ms: number; maxMs: number; windowMs: number };
+}
+
 export interface KeeperStatus {
   version: string;
   state: NodeState;
@@ -216,6 +223,7 @@ export interface KeeperStatus {
   store: StoreServerStatus;
   history: HistoryStatus;
   settings: SettingsStatus;
+  process: ProcessStatus;
 }
 
 /** One line of the headless node's stdout, and one entry of the event log. */

@@ -74,7 +74,18 @@ export class KeeperMetrics {
     registers: [this.registry],
   });
 
+  private readonly lag = new Gauge({
+    name: 'keeper_event_loop_lag_seconds',
+    help: 'Event-loop lag over the last 5-second window, by quantile',
+    labelNames: ['quantile'],
+    registers: [this.registry],
+  });
+  private readonly rss = new Gauge({ name: 'keeper_process_resident_memory_bytes', help: 'Resident memory of the node process', registers: [this.registry] });
+
   async render(status: KeeperStatus): Promise<string> {
+    this.lag.set({ quantile: '0.5' }, status.process.eventLoopLag.p50Ms / 1000);
+    this.lag.set({ quantile: '0.99' }, status.process.eventLoopLag.p99Ms / 1000);
+    this.rss.set(status.process.rssBytes);
     const setCounter = (c: Counter, value: number, labels?: Record<string, string>): void => {
       if (labels) c.remove(labels);
       else c.reset();

@@ -10,6 +10,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { migrate } from './migrations.ts';
+import { Checkpointer } from './checkpointer.ts';
 
 export interface ArchiveMessage {
   hash: Uint8Array;
@@ -98,10 +99,12 @@ export class Archive {
   private readonly deleteOlderTx: (cutoffNs: bigint, batch: number) => DeletedSummary;
   private readonly deleteOldestTx: (count: number) => DeletedSummary;
   private closed = false;
+  private readonly checkpointer: Checkpointer | null;
 
   private constructor(path: string, db: Database) {
     this.path = path;
     this.db = db;
+    this.checkpointer = path === ':memory:' ? null : new Checkpointer(path);
     this.stmt = this.prepareStatements();
     this.insertTx = db.transaction((messages: readonly ArchiveMessage[]) => this.insertRows(messages));
     this.deleteOlderTx = db.transaction((cutoffNs: bigint, batch: number) => this.deleteOlderRows(cutoffNs, batch));
@@ -120,6 +123,8 @@ export class Archive {
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       db.pragma('journal_size_limit = 67108864');
+      // Checkpoints run in a worker (checkpointer.ts), not inside our commits.
+      db.pragma('wal_autocheckpoint = 0');
       db.pragma('foreign_keys = OFF');
       migrate(db);
     } catch (err) {
@@ -458,9 +463,11 @@ export class Archive {
     return !this.closed;
   }
 
+  /** Closes the database: the checkpoint worker first, then a final checkpoint that empties the WAL. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    void this.checkpointer?.close();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
