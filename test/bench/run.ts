@@ -4,10 +4,14 @@
  * then one JSON line per figure.
  */
 import { benchIngest } from './ingest.ts';
+import { benchQuery } from './query.ts';
 import { QUICK, printTable } from './lib.ts';
 import type { Figure } from './lib.ts';
 
-const benches: [string, () => Promise<Figure[]>][] = [['ingest', benchIngest]];
+const benches: [string, () => Promise<Figure[]>][] = [
+  ['ingest', benchIngest],
+  ['query', benchQuery],
+];
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 
 const figures: Figure[] = [];

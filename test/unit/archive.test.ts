@@ -86,7 +86,7 @@ describe('archive', () => {
         for (const withCursor of [true, false]) {
           const plan = archive.explainScan(withContent, forward, withCursor).join(' | ');
           const index = withContent ? 'messages_by_content_time' : 'messages_by_pubsub_time';
-          assert.match(plan, new RegExp(`SEARCH messages USING INDEX ${index}`), plan);
+          assert.match(plan, new RegExp(`SEARCH messages USING COVERING INDEX ${index}`), plan);
           assert.doesNotMatch(plan, /TEMP B-TREE|SCAN messages/, plan);
         }
       }

@@ -85,8 +85,8 @@ export interface DeletedSummary {
 const MIN_TS = -(2n ** 63n);
 const MAX_TS = 2n ** 63n - 1n;
 
-/** A raw result row of a page scan: [hash, pubsub_id, timestamp, message?]. */
-type ScanRow = [Buffer, bigint, bigint, Buffer?];
+/** A raw result row of a page scan: [hash, pubsub_id, timestamp, rowid]. */
+type ScanRow = [Buffer, bigint, bigint, bigint];
 
 export class Archive {
   readonly path: string;
@@ -158,10 +158,8 @@ export class Archive {
         .pluck()
         .safeIntegers(true),
       positionByHash: db.prepare('SELECT timestamp FROM messages WHERE hash = ?').pluck().safeIntegers(true),
-      rowByHash: db
-        .prepare('SELECT hash, pubsub_id, timestamp, message FROM messages WHERE hash = ?')
-        .raw(true)
-        .safeIntegers(true),
+      rowByHash: db.prepare('SELECT hash, pubsub_id, timestamp, id FROM messages WHERE hash = ?').raw(true).safeIntegers(true),
+      messageById: db.prepare('SELECT message FROM messages WHERE id = ?').pluck(),
       deleteOlderOfTopic: db
         .prepare(
           `DELETE FROM messages WHERE id IN (
@@ -274,13 +272,17 @@ export class Archive {
     return { rows: taken.map((r) => this.toRow(r, q.includeData)), more };
   }
 
+  /** The page's rows; the messages themselves are read only for the rows that made the page. */
   private toRow(r: ScanRow, includeData: boolean): ArchiveRow {
     const row: ArchiveRow = {
       hash: new Uint8Array(r[0].buffer, r[0].byteOffset, r[0].byteLength),
       pubsubTopic: this.topicName(Number(r[1])),
       timestamp: r[2],
     };
-    if (includeData && r[3] !== undefined) row.message = new Uint8Array(r[3].buffer, r[3].byteOffset, r[3].byteLength);
+    if (includeData) {
+      const m = this.stmt.messageById.get(r[3]) as Buffer | undefined;
+      if (m !== undefined) row.message = new Uint8Array(m.buffer, m.byteOffset, m.byteLength);
+    }
     return row;
   }
 
@@ -318,14 +320,22 @@ export class Archive {
     const scopes = this.scopesOf(q);
     if (scopes.length === 0) return [];
     const withContent = scopes[0]?.contentId !== undefined;
-    const stmt = this.scanStatement(withContent, q.forward, q.cursor !== undefined, q.includeData);
-    const start = q.timeStart ?? MIN_TS;
-    const end = q.timeEnd ?? MAX_TS;
+    const stmt = this.scanStatement(withContent, q.forward, q.cursor !== undefined);
+    // Inclusive bounds on the index, narrowed by the cursor so the scan seeks to
+    // it instead of walking up to it: the cursor's own timestamp is the bound,
+    // and ties at that timestamp are settled by the hash.
+    let lo = q.timeStart ?? MIN_TS;
+    let hi = q.timeEnd === undefined ? MAX_TS : q.timeEnd - 1n;
+    if (q.cursor) {
+      if (q.forward && q.cursor.timestamp > lo) lo = q.cursor.timestamp;
+      if (!q.forward && q.cursor.timestamp < hi) hi = q.cursor.timestamp;
+    }
+    if (lo > hi) return [];
     const lists: ScanRow[][] = [];
     for (const scope of scopes) {
       const params: unknown[] = [scope.pubsubId];
       if (scope.contentId !== undefined) params.push(scope.contentId);
-      params.push(start, end);
+      params.push(lo, hi);
       if (q.cursor) params.push(q.cursor.timestamp, q.cursor.hash);
       params.push(want);
       const rows = stmt.all(...params) as ScanRow[];
@@ -346,15 +356,21 @@ export class Archive {
     return pubsubIds.flatMap((pubsubId) => contentIds.map((contentId) => ({ pubsubId, contentId })));
   }
 
-  private scanStatement(withContent: boolean, forward: boolean, withCursor: boolean, withData: boolean): Statement {
-    const key = `${withContent ? 'c' : 'p'}${forward ? 'f' : 'b'}${withCursor ? 'k' : ''}${withData ? 'd' : ''}`;
+  /**
+   * A page scan reads the index alone (it covers hash, timestamp and rowid):
+   * with several content topics each scan reads a page's worth and most of it
+   * is merged away, so the messages are read afterwards, for the page only.
+   */
+  private scanStatement(withContent: boolean, forward: boolean, withCursor: boolean): Statement {
+    const key = `${withContent ? 'c' : 'p'}${forward ? 'f' : 'b'}${withCursor ? 'k' : ''}`;
     let stmt = this.scans.get(key);
     if (stmt) return stmt;
-    const cols = withData ? 'hash, pubsub_id, timestamp, message' : 'hash, pubsub_id, timestamp';
+    const cols = 'hash, pubsub_id, timestamp, id';
     const where = ['pubsub_id = ?'];
     if (withContent) where.push('content_id = ?');
-    where.push('timestamp >= ?', 'timestamp < ?');
-    if (withCursor) where.push(forward ? '(timestamp, hash) > (?, ?)' : '(timestamp, hash) < (?, ?)');
+    where.push('timestamp >= ?', 'timestamp <= ?');
+    // Past the cursor: (timestamp, hash) beyond it, written so the bounds above do the seeking.
+    if (withCursor) where.push(forward ? '(timestamp > ? OR hash > ?)' : '(timestamp < ? OR hash < ?)');
     const dir = forward ? 'ASC' : 'DESC';
     const index = withContent ? 'messages_by_content_time' : 'messages_by_pubsub_time';
     const sql = `SELECT ${cols} FROM messages INDEXED BY ${index} WHERE ${where.join(' AND ')}
@@ -366,7 +382,7 @@ export class Archive {
 
   /** The SQL and plan of a page scan, for the tests that keep the indexes honest. */
   explainScan(withContent: boolean, forward: boolean, withCursor: boolean): string[] {
-    const stmt = this.scanStatement(withContent, forward, withCursor, true);
+    const stmt = this.scanStatement(withContent, forward, withCursor);
     const params: unknown[] = [1];
     if (withContent) params.push(1);
     params.push(0n, 1n);

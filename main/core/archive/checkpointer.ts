@@ -46,7 +46,6 @@ export class Checkpointer {
   constructor(path: string, everyMs = 2000) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, driver } });
-    this.worker.unref();
     this.worker.on('message', (r: CheckpointResult) => {
       this.inFlight = false;
       this.last = r;
@@ -54,6 +53,8 @@ export class Checkpointer {
     this.worker.on('error', (err) => {
       this.last = { ok: false, error: String(err) };
     });
+    // After the listeners, which would ref it again: the worker never keeps the process alive.
+    this.worker.unref();
     this.timer = setInterval(() => this.request(), everyMs);
     this.timer.unref();
   }
