@@ -9,6 +9,7 @@ import { ConfigError, USAGE, parseCli } from './core/config.ts';
 import type { KeeperEvent } from './core/api/contract.ts';
 import { Keeper } from './core/keeper.ts';
 import { VERSION } from './core/version.ts';
+import { ensureNodeFlags } from './node-flags.ts';
 
 function printLine(e: KeeperEvent): void {
   process.stdout.write(`${JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
@@ -83,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  ensureNodeFlags();
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureNodeFlags } from './node-flags.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -63,6 +64,7 @@ async function desktop(bin: string): Promise<never> {
 
 if (import.meta.main) {
   const reason = whyNoElectron();
+  if (reason !== null) ensureNodeFlags();
   if (reason !== null) await headless(reason);
   const bin = electronBinary();
   if ('error' in bin) await headless(bin.error);

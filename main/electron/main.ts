@@ -19,6 +19,7 @@ import { KeeperTray, trayState } from './tray.ts';
 import { setupUpdater } from './updater.ts';
 import type { Updater } from './updater.ts';
 import { createMainWindow, denyPermissions } from './window.ts';
+import { NODE_FLAGS } from '../node-flags.ts';
 
 /** Quit waits this long for the node to stop and the archive to close. */
 export const QUIT_BOUND_MS = 15_000;
@@ -160,7 +161,9 @@ export function fatal(err: unknown): void {
   app.exit(1);
 }
 
-// Before ready: the app:// scheme must be privileged before any window exists.
+// Before ready: the app:// scheme must be privileged before any window exists,
+// and the node's V8 flags apply to the main process.
+app.commandLine.appendSwitch('js-flags', NODE_FLAGS.join(' '));
 registerAppScheme();
 if (!app.requestSingleInstanceLock()) {
   // A second launch: the first instance shows its window (second-instance) and this one leaves.

@@ -21,6 +21,7 @@ export interface Recorded {
   exitCode: number | null;
   quitCalls: number;
   loginItems: unknown[];
+  switches: [string, string | undefined][];
 }
 
 export const recorded: Recorded = {
@@ -38,6 +39,7 @@ export const recorded: Recorded = {
   exitCode: null,
   quitCalls: 0,
   loginItems: [],
+  switches: [],
 };
 (globalThis as { __fakeElectron?: Recorded }).__fakeElectron = recorded;
 
@@ -45,6 +47,11 @@ const appRoot = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, 
 
 class FakeApp extends EventEmitter {
   isPackaged = false;
+  readonly commandLine = {
+    appendSwitch(name: string, value?: string): void {
+      recorded.switches.push([name, value]);
+    },
+  };
   private readonly paths = new Map<string, string>();
   requestSingleInstanceLock(): boolean {
     return true;

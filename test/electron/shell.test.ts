@@ -66,6 +66,7 @@ describe('desktop shell (compiled main entry, fake electron)', () => {
     assert.equal(prefs.preload, PRELOAD);
     assert.equal(win.url, APP_URL);
     assert.deepEqual(recorded.schemes, [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+    assert.deepEqual(recorded.switches, [['js-flags', '--max-semi-space-size=4']], 'the node runs with its V8 flags');
   });
 
   it('serves the dashboard over app:// with a strict CSP, and nothing outside it', async () => {

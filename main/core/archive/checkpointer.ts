@@ -13,6 +13,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 2000');
+db.pragma('cache_size = -256');
 parentPort.on('message', (m) => {
   if (m === 'checkpoint') {
     try {
