@@ -15,7 +15,7 @@ export interface ProcessSnapshot {
 export const LAG_WINDOW_MS = 5000;
 
 export class ProcessStats {
-  private readonly histogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly histogram = monitorEventLoopDelay({ resolution: 1 });
   private last = { p50Ms: 0, p99Ms: 0, maxMs: 0 };
   private timer: NodeJS.Timeout | undefined;
 

@@ -7,13 +7,17 @@ import { benchIngest } from './ingest.ts';
 import { benchQuery } from './query.ts';
 import { benchStartup } from './startup.ts';
 import { benchMemory } from './memory.ts';
+import { benchLag } from './lag.ts';
+import { benchFill } from './fill.ts';
 import { QUICK, printTable } from './lib.ts';
 import type { Figure } from './lib.ts';
 
 const benches: [string, () => Promise<Figure[]>][] = [
   ['ingest', benchIngest],
   ['query', benchQuery],
+  ['lag', benchLag],
   ['startup', benchStartup],
+  ['fill', benchFill],
   ['memory', benchMemory],
 ];
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
