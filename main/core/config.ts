@@ -35,6 +35,12 @@ export interface KeeperConfig {
   checkIntervalMs: number;
   /** The newest stretch left alone by filling and checks: relay may still deliver into it. */
   settleMs: number;
+  /** How long one Store v3 request to a peer may take before it counts as failed. */
+  storeQueryTimeoutMs: number;
+  /** A Store v3 stream that makes no progress for this long is closed. */
+  storeIdleTimeoutMs: number;
+  /** The most pages one peer may give for one window before it counts as endless. */
+  maxFillPagesPerWindow: number;
   /** The built dashboard the local API serves; undefined serves a note that it is not built. */
   rendererDir?: string | undefined;
   /** Fields set by command-line flags: settings saved from the dashboard do not override them. */
@@ -66,6 +72,9 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     checkIntervalMs: 5 * 60 * 1000,
     settleMs: 30_000,
     explicit: [],
+    storeQueryTimeoutMs: 20_000,
+    storeIdleTimeoutMs: 30_000,
+    maxFillPagesPerWindow: 50_000,
     ...overrides,
   };
 }
@@ -181,6 +190,8 @@ the Status shards of cluster 16 with its data in the user's data directory.
                             peers by hash (default 5m)
   --store-rate N            Store v3 requests per second one peer may make
                             (default 50, bursts of 4 s worth)
+  --store-idle-timeout DURATION
+                            close a Store v3 stream that stalls this long (default 30s)
   --no-discovery            no DNS discovery or peer exchange: static peers only
   --help                    this text
   --version                 the version
@@ -210,6 +221,7 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         'fill-interval': { type: 'string' },
         'check-interval': { type: 'string' },
         'store-rate': { type: 'string' },
+        'store-idle-timeout': { type: 'string' },
         'no-discovery': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -245,6 +257,7 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
     const perSecond = parsePositiveInt('--store-rate', v['store-rate'], 1_000_000);
     config.storeRateLimit = { perSecond, capacity: perSecond * 4 };
   }
+  if (v['store-idle-timeout'] !== undefined) config.storeIdleTimeoutMs = parseDuration('--store-idle-timeout', v['store-idle-timeout']);
   if (v['no-discovery']) config.discovery = false;
   const cluster = config.pubsubTopics.map((t) => parseShardTopic(t)?.clusterId).find((x) => x !== undefined);
   if (cluster !== undefined) config.clusterId = cluster;

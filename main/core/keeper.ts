@@ -60,6 +60,8 @@ export interface KeeperEvents {
 export interface KeeperTestHooks {
   /** Relay the message but do not store it, as if relay had lost it. */
   dropRelayMessage?: (message: ArchiveMessage) => boolean;
+  /** Hands over the archive's database connection, to simulate a full disk (PRAGMA max_page_count). */
+  archiveConnection?: (db: import('better-sqlite3').Database) => void;
 }
 
 export interface KeeperStartOptions {
@@ -114,6 +116,8 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
     stored: 0,
     duplicates: 0,
     notKept: 0,
+    /** Valid messages that could not be written (disk full, I/O error). */
+    unwritable: 0,
     rejected: {} as Partial<Record<RejectReason, number>>,
     storeRequests: {} as Record<string, number>,
   };
@@ -129,6 +133,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
   ) {
     super();
     this.testHooks = testHooks;
+    testHooks.archiveConnection?.(archive.connection);
     this.settings = settings;
     this.plan = plan;
     this.config = config;
@@ -142,15 +147,20 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
       onInserted: (inserted, batch) => {
         this.countStored(inserted);
         this.counters.duplicates += batch.length - inserted;
+        if (this.archiveError !== null) this.emitEvent({ event: 'warning', message: 'the archive can be written again' });
         this.archiveError = null;
       },
       onError: (err, batch) => {
-        this.archiveError = err instanceof Error ? err.message : String(err);
-        this.emitEvent({ event: 'error', message: `archive write failed, ${batch.length} messages not stored: ${this.archiveError}` });
+        const message = err instanceof Error ? err.message : String(err);
+        // Said once when writing starts failing (disk full, I/O error), not once a batch.
+        if (this.archiveError === null) this.emitEvent({ event: 'error', message: `the archive cannot be written (${message}): ${batch.length} messages not stored; gap filling will fetch what is missed once it can` });
+        this.archiveError = message;
+        this.counters.unwritable += batch.length;
       },
     });
     this.storeServer = new StoreServer(archive, {
       rateLimit: config.storeRateLimit,
+      idleTimeoutMs: config.storeIdleTimeoutMs,
       onServed: (s) => {
         const key = String(s.status);
         this.counters.storeRequests[key] = (this.counters.storeRequests[key] ?? 0) + 1;
@@ -178,7 +188,8 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
       archive,
       history: this.history,
       peers: this.storePeers,
-      query: (peerId, request, signal) => storeQuery(node, this.storePeers.target(peerIdFromString(peerId)), request, { signal }),
+      query: (peerId, request, signal) =>
+        storeQuery(node, this.storePeers.target(peerIdFromString(peerId)), request, { signal, timeoutMs: config.storeQueryTimeoutMs }),
       pubsubTopics: plan.pubsubTopics,
       keep: (t) => plan.keeps(t),
       emit: (e) => this.emitEvent(e),
@@ -189,6 +200,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
       retentionMs: config.retentionMs,
       settleMs: config.settleMs,
       intervalMs: config.fillIntervalMs,
+      maxPagesPerWindow: config.maxFillPagesPerWindow,
       isOnline,
       quotaHorizon: () => this.quotaHorizon(),
     });
@@ -476,6 +488,7 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
         stored: this.counters.stored,
         duplicates: this.counters.duplicates,
         notKept: this.counters.notKept,
+        unwritable: this.counters.unwritable,
         lastMinute: this.storedLastMinute(),
         rejected: { ...this.counters.rejected },
       },
@@ -556,7 +569,9 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
 
   private emitEvent(e: KeeperEvent): void {
     const level = e.event === 'error' ? 'error' : e.event === 'warning' ? 'warning' : 'info';
-    this.log.push({ atMs: Date.now(), level, event: e });
+    // The kept log is shown and served: the dashboard link's token stays out of it.
+    const kept = e.event === 'ready' ? { ...e, dashboard: e.dashboard.replace(/#token=.*/, '#token=…') } : e;
+    this.log.push({ atMs: Date.now(), level, event: kept });
     if (this.log.length > LOG_SIZE) this.log.splice(0, this.log.length - LOG_SIZE);
     this.emit('event', e);
   }

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKeeperProcess } from './keeper-process.ts';
-import type { KeeperProcess } from './keeper-process.ts';
+import { startKeeperProcess } from '../helpers/keeper-process.ts';
+import type { KeeperProcess } from '../helpers/keeper-process.ts';
 import { figure, generatedArchive, QUICK, round } from './lib.ts';
 import type { Figure } from './lib.ts';
 

@@ -1,15 +1,14 @@
 /**
  * Ingest: WakuMessages through the whole path a relayed message takes (decode,
- * validate, hash, insert in batches) against raw better-sqlite3 inserts of the
- * same rows into the same schema in one transaction.
+ * validate, hash, and the Ingestor's batched inserts) against raw better-sqlite3
+ * inserts of the same rows into the same schema in one transaction.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Archive } from '../../main/core/archive/archive.ts';
-import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
-import { decodeForArchive } from '../../main/core/archive/ingest.ts';
+import { decodeForArchive, Ingestor } from '../../main/core/archive/ingest.ts';
 import { CONTENT, encode, figure, PUBSUB, QUICK, round } from './lib.ts';
 import type { Figure } from './lib.ts';
 
@@ -23,17 +22,13 @@ export async function benchIngest(): Promise<Figure[]> {
 
     const runPath = (name: string): number => {
       const archive = Archive.open(join(dir, `${name}.sqlite`));
+      const ingestor = new Ingestor(archive);
       const t0 = performance.now();
-      let batch: ArchiveMessage[] = [];
       for (const { bytes } of input) {
         const d = decodeForArchive(PUBSUB, bytes, { nowNs });
-        if (d.ok) batch.push(d.message);
-        if (batch.length === 1000) {
-          archive.insert(batch);
-          batch = [];
-        }
+        if (d.ok) ingestor.push(d.message);
       }
-      archive.insert(batch);
+      ingestor.flush();
       const ms = performance.now() - t0;
       const stored = archive.stats().messages;
       archive.close();

@@ -13,7 +13,7 @@ import { Archive } from '../../main/core/archive/archive.ts';
 import { answerFrame } from '../../main/core/store/answer.ts';
 import { encodeRequest, encodeResponse } from '../../main/core/store/codec.ts';
 import { dial, startWakuClient } from '../helpers/waku-client.ts';
-import { startKeeperProcess } from './keeper-process.ts';
+import { startKeeperProcess } from '../helpers/keeper-process.ts';
 import { CONTENT, figure, generatedArchive, percentile, PUBSUB, QUICK, round } from './lib.ts';
 import type { Figure } from './lib.ts';
 

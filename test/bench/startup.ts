@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKeeperProcess } from './keeper-process.ts';
+import { startKeeperProcess } from '../helpers/keeper-process.ts';
 import { figure, generatedArchive, QUICK, round } from './lib.ts';
 import type { Figure } from './lib.ts';
 import { QUERY_ARCHIVE } from './query.ts';

@@ -26,6 +26,11 @@ export function wakuMessageBytes(spec: MessageSpec): Uint8Array {
   });
 }
 
+/** The encoded WakuMessage of a spec, with the defaults filled in as archiveMessage does. */
+export function encodeBytes(spec: MessageSpec): Uint8Array {
+  return archiveMessage(spec).message;
+}
+
 export function archiveMessage(spec: MessageSpec): ArchiveMessage {
   const pubsubTopic = spec.pubsubTopic ?? TEST_PUBSUB;
   const contentTopic = spec.contentTopic ?? TEST_CONTENT[0] ?? '';

@@ -53,6 +53,8 @@ export interface IngestStatus {
   duplicates: number;
   /** Relayed but not archived: content topics this Keeper does not keep. */
   notKept: number;
+  /** Valid messages that could not be written (disk full, I/O error). */
+  unwritable: number;
   /** Messages stored (relay and filling) in the last 60 seconds. */
   lastMinute: number;
   rejected: Partial<Record<RejectReason, number>>;

@@ -9,6 +9,11 @@ export class KeeperMetrics {
   readonly registry = new Registry();
   private readonly stored = new Counter({ name: 'keeper_messages_stored_total', help: 'Messages written to the archive', registers: [this.registry] });
   private readonly received = new Counter({ name: 'keeper_relay_messages_received_total', help: 'Messages relay delivered for validation', registers: [this.registry] });
+  private readonly unwritable = new Counter({
+    name: 'keeper_messages_unwritable_total',
+    help: 'Valid messages that could not be written (disk full, I/O error)',
+    registers: [this.registry],
+  });
   private readonly duplicates = new Counter({ name: 'keeper_messages_duplicate_total', help: 'Messages already in the archive', registers: [this.registry] });
   private readonly rejected = new Counter({
     name: 'keeper_messages_rejected_total',
@@ -95,6 +100,7 @@ export class KeeperMetrics {
     setCounter(this.stored, status.ingest.stored);
     setCounter(this.received, status.ingest.received);
     setCounter(this.duplicates, status.ingest.duplicates);
+    setCounter(this.unwritable, status.ingest.unwritable);
     for (const [reason, n] of Object.entries(status.ingest.rejected)) setCounter(this.rejected, n ?? 0, { reason });
     for (const [code, n] of Object.entries(status.store.requests)) setCounter(this.storeRequests, n, { status: code });
     this.archiveMessages.reset();

@@ -6,15 +6,17 @@ import { proto_message } from '@waku/proto';
 import type { Archive, ArchiveMessage } from './archive.ts';
 import { messageHash, sameBytes } from './hash.ts';
 import { validateMessage } from './validate.ts';
+import { decodeWakuMessage } from './wire.ts';
+import type { WireWakuMessage } from './wire.ts';
 import type { RejectReason, ValidateOptions } from './validate.ts';
 
 export type Decoded = { ok: true; message: ArchiveMessage } | { ok: false; reason: RejectReason };
 
 /** Decodes an encoded WakuMessage seen on `pubsubTopic` and checks it against the archive's rules. */
 export function decodeForArchive(pubsubTopic: string, bytes: Uint8Array, opts: ValidateOptions = {}): Decoded {
-  let msg: proto_message.WakuMessage;
+  let msg: WireWakuMessage;
   try {
-    msg = proto_message.WakuMessage.decode(bytes);
+    msg = decodeWakuMessage(bytes);
   } catch {
     return { ok: false, reason: 'undecodable' };
   }
@@ -90,7 +92,7 @@ export class Ingestor {
 
   constructor(archive: Archive, opts: IngestorOptions = {}) {
     this.archive = archive;
-    this.maxBatch = opts.maxBatch ?? 1000;
+    this.maxBatch = opts.maxBatch ?? 5000;
     this.onInserted = opts.onInserted;
     this.onError = opts.onError;
   }

@@ -1,4 +1,4 @@
-/** A headless Keeper as a child process, for the benchmarks that measure it from outside. */
+/** A headless Keeper as a child process (the `waku-keeper` CLI), for tests and benchmarks that watch it from outside. */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { KeeperEvent, KeeperStatus } from '../../main/core/api/contract.ts';
-import { PUBSUB } from './lib.ts';
+import { PUBSUB } from '../bench/lib.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/waku-keeper.js', import.meta.url));
 
@@ -18,13 +18,15 @@ export interface KeeperProcess {
   tcpAddr: string;
   status(): Promise<KeeperStatus>;
   stop(): Promise<void>;
+  /** kill -9: no stop, no flush, no close. */
+  kill(): Promise<void>;
 }
 
-export async function startKeeperProcess(dataDir: string, extra: string[] = []): Promise<KeeperProcess> {
+export async function startKeeperProcess(dataDir: string, extra: string[] = [], pubsubTopic = PUBSUB): Promise<KeeperProcess> {
   const started = performance.now();
   const proc = spawn(
     process.execPath,
-    [CLI, '--data-dir', dataDir, '--pubsub-topic', PUBSUB, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-discovery', ...extra],
+    [CLI, '--data-dir', dataDir, '--pubsub-topic', pubsubTopic, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-discovery', ...extra],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const events: KeeperEvent[] = [];
@@ -47,8 +49,15 @@ export async function startKeeperProcess(dataDir: string, extra: string[] = []):
     tcpAddr,
     status: async () => (await (await fetch(`${ready.api}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).json()) as KeeperStatus,
     stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGKILL');
       await exited;
     },
   };

@@ -1,0 +1,85 @@
+/**
+ * Gap filling among dishonest store peers: one that omits, one that forges,
+ * one that replays its first page, one that answers too slowly, one whose
+ * cursors never end — and one honest one. Everything is bounded and counted,
+ * and the history is completed from the honest peer.
+ */
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
+import { startKeeper } from '../helpers/keeper.ts';
+import type { TestKeeper } from '../helpers/keeper.ts';
+import { hex, series, TEST_PUBSUB } from '../helpers/messages.ts';
+import { startStoreNode } from '../helpers/store-node.ts';
+import type { StoreNode } from '../helpers/store-node.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { pick, report } from './scale.ts';
+
+const MS = 1_000_000n;
+
+describe('gap filling among dishonest store peers', () => {
+  const nodes: StoreNode[] = [];
+  let b: TestKeeper | undefined;
+  after(async () => {
+    await b?.dispose();
+    for (const n of nodes) await n.stop();
+  });
+
+  it('completes the history from the honest peer; every misbehaviour is bounded and counted', async () => {
+    const count = pick(300, 3000);
+    const base = BigInt(Date.now() - 5 * 3_600_000) * MS;
+    const truth = series(count, base, { stepNs: 3000n * MS });
+    const forged: ArchiveMessage[] = truth.slice(0, 50).map((m) => ({ ...m, hash: new Uint8Array(randomBytes(32)) }));
+    const start = (messages: ArchiveMessage[], behaviour?: Parameters<typeof startStoreNode>[1], delayMs?: number) =>
+      startStoreNode(messages, behaviour, delayMs).then((n) => (nodes.push(n), n));
+    const honest = await start(truth);
+    const omitting = await start(truth.filter((_, i) => i % 3 !== 0));
+    const forging = await start(forged);
+    const replaying = await start(truth, 'replay');
+    const slow = await start(truth, 'slow', 3000);
+    const endless = await start(truth, 'endless');
+    const maxPages = 20;
+    const started = performance.now();
+    b = await startKeeper({
+      storePeers: [forging, replaying, slow, endless, omitting, honest].map((n) => n.addr),
+      fillQuorum: 2,
+      storeQueryTimeoutMs: 1000,
+      maxFillPagesPerWindow: maxPages,
+      heartbeatMs: 200,
+      settleMs: 1000,
+    });
+    await waitFor('the first fill pass to end', () => b!.events.some((e) => e.event === 'fill:end'), { timeoutMs: 90_000 });
+    const ms = performance.now() - started;
+
+    const s = await b.keeper.status();
+    const byId = new Map(s.history.storePeers.map((p) => [p.peerId, p]));
+    const held = new Set<string>();
+    {
+      // Everything true is held, nothing forged.
+      const { servedHashes } = await import('../helpers/store-node.ts');
+      const { multiaddr } = await import('@multiformats/multiaddr');
+      for (const h of await servedHashes(honest.node, multiaddr(b.tcpAddr), TEST_PUBSUB)) held.add(h);
+    }
+    for (const m of truth) assert.ok(held.has(hex(m.hash)), 'every true message is held');
+    assert.ok(!forged.some((m) => held.has(hex(m.hash))), 'no forged message is held');
+
+    const h = s.history.topics[0]!;
+    const seeded = { start: Number(base / MS), end: Number(truth[count - 1]!.timestamp / MS) };
+    assert.ok(h.filled.some((f) => f.verified && f.startMs <= seeded.start && f.endMs >= seeded.end), 'the seeded stretch is verified');
+    assert.equal(byId.get(honest.peerId)?.agreement, 1);
+    assert.ok((byId.get(omitting.peerId)?.agreement ?? 1) < 0.7, 'the omitting peer disagrees');
+    assert.ok((byId.get(forging.peerId)?.rejected ?? 0) >= 50, 'the forgeries are counted');
+    assert.match(byId.get(forging.peerId)?.lastError ?? '', /forged/);
+    assert.match(byId.get(replaying.peerId)?.lastError ?? '', /replayed|same cursor/);
+    assert.match(byId.get(slow.peerId)?.lastError ?? '', /timed out|timeout|aborted/i);
+    assert.match(byId.get(endless.peerId)?.lastError ?? '', new RegExp(`more than ${maxPages} pages`));
+    for (const bad of [forging, replaying, slow, endless]) assert.ok((byId.get(bad.peerId)?.failures ?? 0) >= 1);
+    // Bounded: backoff keeps a failing peer from being asked every window; the endless one stops at the page limit.
+    assert.ok(endless.served() <= maxPages * h.filled.length + maxPages, `endless peer was asked ${endless.served()} pages`);
+    report(
+      `dishonest fill: ${count} messages completed in ${ms.toFixed(0)} ms among 6 peers; rejected from the forger ${byId.get(forging.peerId)?.rejected}, ` +
+        `endless peer cut off after ${endless.served()} pages, slow peer timed out ${byId.get(slow.peerId)?.failures} time(s)`,
+    );
+  });
+});
