@@ -61,7 +61,10 @@ export async function createKeeperLibp2p(opts: Libp2pOptions): Promise<KeeperLib
     // js-waku speaks mplex only; nwaku both. A client that pages fast through
     // mplex trips its default disconnect threshold, so it is raised.
     streamMuxers: [yamux(), mplex({ disconnectThreshold: 50, maxInboundStreams: 1024 })],
-    connectionManager: { maxConnections: 150 },
+    // A store node is dialled by many clients, some from one address (a NAT, a
+    // server with several apps): libp2p's default of 5 new inbound connections
+    // per second per host turned them away under load.
+    connectionManager: { maxConnections: 150, inboundConnectionThreshold: 50, maxIncomingPendingConnections: 50 },
     peerDiscovery,
     services: {
       identify: identify({ agentVersion: USER_AGENT }),
