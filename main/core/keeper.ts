@@ -354,11 +354,6 @@ export class Keeper extends EventEmitter<KeeperEvents> implements KeeperCommands
     if (isNew) this.filler.trigger();
   };
 
-  /** Runs a consistency check now; resolves when it is done. */
-  checkNow(): Promise<void> {
-    return this.checker.run();
-  }
-
   /**
    * When the archive is (nearly) at its quota, the time of its oldest message:
    * history older than that was let go for space and is not fetched again.

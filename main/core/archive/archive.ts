@@ -470,10 +470,6 @@ export class Archive {
     this.db.pragma(`incremental_vacuum(${Math.max(0, Math.floor(pages))})`);
   }
 
-  checkpoint(): void {
-    this.db.pragma('wal_checkpoint(PASSIVE)');
-  }
-
   integrityCheck(): string {
     return this.db.pragma('integrity_check', { simple: true }) as string;
   }

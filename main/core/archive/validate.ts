@@ -25,21 +25,6 @@ export type RejectReason =
   | 'outside-window'
   | 'hash-mismatch';
 
-export const REJECT_REASONS: readonly RejectReason[] = [
-  'undecodable',
-  'bad-pubsub-topic',
-  'bad-content-topic',
-  'too-large',
-  'meta-too-large',
-  'no-timestamp',
-  'clock-skew',
-  'ephemeral',
-  'unknown-topic',
-  'missing-message',
-  'wrong-topic',
-  'outside-window',
-  'hash-mismatch',
-];
 
 export interface ValidatableMessage {
   payload: Uint8Array;

@@ -63,7 +63,3 @@ export function splitByDay(i: Interval): Interval[] {
   }
   return out;
 }
-
-export function overlaps(a: Interval, b: Interval): boolean {
-  return a.start < b.end && b.start < a.end;
-}

@@ -59,10 +59,6 @@ export class UptimeTracker {
     }
   }
 
-  isTopicOnline(pubsubTopic: string): boolean {
-    return this.open.has(pubsubTopic);
-  }
-
   /** Closes every open interval: at the current time if the topic is still online. Call before relay stops. */
   stop(): void {
     clearInterval(this.timer);
