@@ -33,9 +33,13 @@ describe('hostile Store v3 requests', () => {
   before(async () => {
     seedArchive(dir, seeded);
     keeper = await startKeeperProcess(dir, ['--store-rate', '1000000', '--store-idle-timeout', '1s'], TEST_PUBSUB);
+    // Two hostile clients (yamux and mplex) and one well-behaved one, on its own connection: the node may
+    // drop a connection that misbehaves, but a client that does not must be served all along.
     clients = await Promise.all(
-      // The mplex client aborts streams on purpose; its default would drop the whole connection after five stray frames.
-      [yamux(), mplex({ disconnectThreshold: 10_000 })].map((muxer) => createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [muxer] })),
+      // The mplex client aborts streams on purpose; its default would drop its own connection after five stray frames.
+      [yamux(), mplex({ disconnectThreshold: 10_000 }), yamux()].map((muxer) =>
+        createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [muxer] }),
+      ),
     );
   });
   after(async () => {
@@ -135,7 +139,7 @@ describe('hostile Store v3 requests', () => {
           const i = next++;
           if (i >= frames) return;
           const [kind, make] = kinds[i % kinds.length]!;
-          const o = await exchange(clients[w % 2]!, make());
+          const o = await exchange(kind === 'valid request' ? clients[2]! : clients[w % 2]!, make());
           outcomes.get(kind)![o]++;
         }
       }),

@@ -58,7 +58,9 @@ describe('load', () => {
     }, 50);
     const latencies: number[] = [];
     const errors: string[] = [];
-    const paced = (node: Libp2p) => async (): Promise<void> => {
+    const paced = (node: Libp2p, startAfterMs: number) => async (): Promise<void> => {
+      // Clients arrive over a second or two, as clients do (the node takes 50 new connections a second from one host).
+      await new Promise((r) => setTimeout(r, startAfterMs));
       let cursor: Uint8Array | undefined;
       while (running) {
         const t = performance.now();
@@ -82,7 +84,7 @@ describe('load', () => {
         else abusive.other++;
       }
     };
-    const loops = [...nodes.slice(0, clients).map((n) => paced(n)()), abuse(), abuse(), abuse(), abuse()];
+    const loops = [...nodes.slice(0, clients).map((n, i) => paced(n, i * 40)()), abuse(), abuse(), abuse(), abuse()];
     await new Promise((r) => setTimeout(r, seconds * 1000));
     running = false;
     clearInterval(publish);
