@@ -43,7 +43,7 @@ async function rawStreamMs(bytes: number): Promise<number> {
 }
 
 export async function benchFill(): Promise<Figure[]> {
-  const count = QUICK ? 20_000 : 100_000;
+  const count = QUICK ? 10_000 : 100_000;
   const dirs = [0, 1, 2].map((i) => mkdtempSync(join(tmpdir(), `keeper-bench-fill${i}-`)));
   const peers: KeeperProcess[] = [];
   let filler: KeeperProcess | undefined;

@@ -6,7 +6,7 @@ import { figure, QUICK, round } from './lib.ts';
 import type { Figure } from './lib.ts';
 
 export async function benchMemory(): Promise<Figure[]> {
-  const count = QUICK ? 100_000 : 1_000_000;
+  const count = QUICK ? 50_000 : 1_000_000;
   const driver = fileURLToPath(new URL('./memory-driver.ts', import.meta.url));
   // The flags the headless node runs with (node-flags.ts), and gc() for a settled reading.
   const r = spawnSync(process.execPath, ['--expose-gc', ...NODE_FLAGS, driver, String(count), '1000'], { encoding: 'utf8', timeout: 900_000 });
