@@ -16,7 +16,7 @@ import { seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
 import { archiveMessage, hex, series, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
 import { dial, startWakuClient } from '../helpers/waku-client.ts';
-import { startStoreNode } from '../helpers/store-node.ts';
+import { servedHashes, startStoreNode } from '../helpers/store-node.ts';
 import type { StoreNode } from '../helpers/store-node.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -36,26 +36,10 @@ async function keeper(overrides: Partial<KeeperConfig> = {}, dataDir?: string, h
   return k;
 }
 
-/** Every hash in a Keeper's archive, oldest first, read through its own store server's archive. */
+/** Every hash a Keeper serves (its archive, oldest first), read by a bystander over Store v3. */
 async function hashesOf(k: TestKeeper): Promise<string[]> {
-  const s = await k.keeper.status();
-  const out: string[] = [];
-  // The archive is private to the Keeper; its Store v3 answer is the public view.
-  const { storeQuery } = await import('../../main/core/store/client.ts');
-  let cursor: Uint8Array | undefined;
-  for (let i = 0; i < 1000; i++) {
-    const res = await storeQuery(helper.keeper.libp2p, multiaddr(k.tcpAddr), {
-      pubsubTopic: TEST_PUBSUB,
-      includeData: false,
-      paginationLimit: 100n,
-      paginationCursor: cursor,
-    });
-    assert.equal(res.statusCode, 200, res.statusDesc);
-    out.push(...res.messages.map((m) => hex(m.messageHash ?? new Uint8Array())));
-    cursor = res.paginationCursor;
-    if (cursor === undefined) break;
-  }
-  assert.equal(out.length, s.archive.messages, 'the store view equals the archive count');
+  const out = await servedHashes(helper.keeper.libp2p, multiaddr(k.tcpAddr), TEST_PUBSUB);
+  assert.equal(out.length, (await k.keeper.status()).archive.messages, 'the store view equals the archive count');
   return out;
 }
 

@@ -7,11 +7,12 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { multiaddr } from '@multiformats/multiaddr';
 import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
 import { startKeeper } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
 import { hex, series, TEST_PUBSUB } from '../helpers/messages.ts';
-import { startStoreNode } from '../helpers/store-node.ts';
+import { servedHashes, startStoreNode } from '../helpers/store-node.ts';
 import type { StoreNode } from '../helpers/store-node.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { pick, report } from './scale.ts';
@@ -55,13 +56,8 @@ describe('gap filling among dishonest store peers', () => {
 
     const s = await b.keeper.status();
     const byId = new Map(s.history.storePeers.map((p) => [p.peerId, p]));
-    const held = new Set<string>();
-    {
-      // Everything true is held, nothing forged.
-      const { servedHashes } = await import('../helpers/store-node.ts');
-      const { multiaddr } = await import('@multiformats/multiaddr');
-      for (const h of await servedHashes(honest.node, multiaddr(b.tcpAddr), TEST_PUBSUB)) held.add(h);
-    }
+    // Everything true is held, nothing forged.
+    const held = new Set(await servedHashes(honest.node, multiaddr(b.tcpAddr), TEST_PUBSUB));
     for (const m of truth) assert.ok(held.has(hex(m.hash)), 'every true message is held');
     assert.ok(!forged.some((m) => held.has(hex(m.hash))), 'no forged message is held');
 

@@ -8,11 +8,10 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
 import type { ApiErrorCode, ApiResult, CommandName, KeeperCommands } from './contract.ts';
 import { COMMANDS } from './contract.ts';
 import { tokenMatches } from './token.ts';
+import { DASHBOARD_CSP, dashboardBuilt, dashboardFile } from './dashboard-files.ts';
 import { startFeed } from './feed.ts';
 import type { FeedSource } from './feed.ts';
 
@@ -31,19 +30,6 @@ export interface ApiServerOptions {
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_BODY_BYTES = 64 * 1024;
 const HTTP_STATUS: Record<ApiErrorCode, number> = { invalid: 400, 'not-found': 404, conflict: 409, unavailable: 503, internal: 500 };
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json; charset=utf-8',
-  '.woff2': 'font/woff2',
-};
-const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
 export class ApiServer {
   private readonly server: Server;
   private readonly backend: ApiBackend;
@@ -166,18 +152,14 @@ export class ApiServer {
   }
 
   private serveFile(path: string, res: ServerResponse): void {
-    const dir = this.rendererDir;
-    if (dir === undefined || !existsSync(join(dir, 'index.html'))) {
+    if (!dashboardBuilt(this.rendererDir)) {
       return sendText(res, 503, 'text/plain; charset=utf-8', 'The dashboard is not built: run `npm run build:renderer`.\n');
     }
-    const rel = normalize(decodeURIComponent(path === '/' ? '/index.html' : path)).replace(/^([/\\])+/, '');
-    const file = join(dir, rel);
-    if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      return sendText(res, 404, 'text/plain; charset=utf-8', 'not found\n');
-    }
-    res.setHeader('Content-Security-Policy', PAGE_CSP);
-    res.setHeader('Cache-Control', rel.startsWith('assets') ? 'public, max-age=31536000, immutable' : 'no-store');
-    sendText(res, 200, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', readFileSync(file));
+    const found = dashboardFile(this.rendererDir, path);
+    if (found === null) return sendText(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+    res.setHeader('Cache-Control', found.immutable ? 'public, max-age=31536000, immutable' : 'no-store');
+    sendText(res, 200, found.contentType, found.body);
   }
 }
 
