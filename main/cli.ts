@@ -5,10 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, USAGE, parseCli } from './core/config.ts';
-import type { KeeperEvent } from './core/api/contract.ts';
+import { USAGE, parseCli } from './core/settings/config.ts';
+import { ConfigError } from './core/util/errors.ts';
+import type { KeeperEvent } from './contract/contract.ts';
 import { Keeper } from './core/keeper.ts';
-import { VERSION } from './core/version.ts';
+import { VERSION } from './core/util/version.ts';
+import { errorMessage } from './core/util/errors.ts';
 import { ensureNodeFlags } from './node-flags.ts';
 
 function printLine(e: KeeperEvent): void {
@@ -58,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     keeper = await Keeper.start(request.config, { onEvent });
   } catch (err) {
     for (const h of held.splice(0)) process.stderr.write(`${JSON.stringify(h)}\n`);
-    process.stderr.write(`waku-keeper: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`waku-keeper: cannot start: ${errorMessage(err)}\n`);
     return 1;
   }
 

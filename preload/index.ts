@@ -6,9 +6,9 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import type { IpcRendererEvent } from 'electron';
-import type { KeeperApi, KeeperStatus, LogEntry } from '../main/core/api/contract.ts';
-import { COMMANDS } from '../main/core/api/contract.ts';
-import { LOG_CHANNEL, STATUS_CHANNEL, commandChannel } from '../main/electron/channels.ts';
+import type { KeeperApi, KeeperStatus, LogEntry } from '../main/contract/contract.ts';
+import { COMMANDS } from '../main/contract/contract.ts';
+import { LOG_CHANNEL, STATUS_CHANNEL, commandChannel } from '../main/contract/channels.ts';
 
 function subscribe<T>(channel: string, listener: (value: T) => void): () => void {
   const forward = (_event: IpcRendererEvent, value: T): void => listener(value);

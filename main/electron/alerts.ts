@@ -3,7 +3,7 @@
  * stayed open, for longer than a threshold. Pure: the status and the clock in,
  * the alerts to show out; each condition alerts once until it clears.
  */
-import type { KeeperStatus } from '../core/api/contract.ts';
+import type { KeeperStatus } from '../contract/contract.ts';
 
 export interface Alert {
   key: string;

@@ -1,6 +1,7 @@
 /** The desktop app's own settings (the node's live in settings.json): kept in desktop.json. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../core/util/atomic-file.ts';
 
 export interface DesktopSettings {
   /** Closing the window keeps the node running in the tray. */
@@ -40,6 +41,5 @@ export function loadDesktopSettings(dataDir: string): DesktopSettings {
 
 export function saveDesktopSettings(dataDir: string, s: DesktopSettings): void {
   const path = join(dataDir, FILE);
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(s, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, `${JSON.stringify(s, null, 2)}\n`);
 }

@@ -5,11 +5,10 @@
  */
 import { ipcMain } from 'electron';
 import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
-import type { ApiResult, KeeperCommands } from '../core/api/contract.ts';
-import { COMMANDS } from '../core/api/contract.ts';
-import { startFeed } from '../core/api/feed.ts';
+import type { ApiResult, KeeperCommands } from '../contract/contract.ts';
+import { COMMANDS } from '../contract/contract.ts';
 import type { Keeper } from '../core/keeper.ts';
-import { LOG_CHANNEL, STATUS_CHANNEL, commandChannel } from './channels.ts';
+import { LOG_CHANNEL, STATUS_CHANNEL, commandChannel } from '../contract/channels.ts';
 import { isAppUrl } from './window.ts';
 
 export function isTrustedSender(event: IpcMainInvokeEvent, win: BrowserWindow | null): boolean {
@@ -25,8 +24,9 @@ export function registerIpc(getKeeper: () => Keeper | null, getWindow: () => Bro
       if (!isTrustedSender(event, getWindow())) return { ok: false, error: { code: 'invalid', message: 'refused: not the app window' } };
       const keeper = getKeeper();
       if (keeper === null) return { ok: false, error: { code: 'unavailable', message: 'The node is paused.' } };
-      const fn = keeper[name] as (a: unknown) => Promise<ApiResult<unknown>>;
-      return fn.call(keeper as KeeperCommands, arg);
+      // Each command takes at most one argument; the contract types it, the Keeper checks it.
+      const fn = keeper.commands[name] as (a: unknown) => Promise<ApiResult<unknown>>;
+      return fn.call(keeper.commands, arg);
     });
     channels.push(channel);
   }
@@ -35,15 +35,12 @@ export function registerIpc(getKeeper: () => Keeper | null, getWindow: () => Bro
 
 /** Pushes status snapshots and log entries to the window; returns the function that stops it. */
 export function pushFeed(keeper: Keeper, win: BrowserWindow): () => void {
-  return startFeed(
-    { commands: keeper, subscribe: (onLog) => keeper.subscribeLog(onLog) },
-    {
-      status: (s) => {
-        if (!win.isDestroyed()) win.webContents.send(STATUS_CHANNEL, s);
-      },
-      log: (e) => {
-        if (!win.isDestroyed()) win.webContents.send(LOG_CHANNEL, e);
-      },
+  return keeper.status.subscribe({
+    status: (s) => {
+      if (!win.isDestroyed()) win.webContents.send(STATUS_CHANNEL, s);
     },
-  );
+    log: (e) => {
+      if (!win.isDestroyed()) win.webContents.send(LOG_CHANNEL, e);
+    },
+  });
 }

@@ -5,8 +5,8 @@
  */
 import { app, BrowserWindow, dialog, Notification, shell } from 'electron';
 import { join } from 'node:path';
-import type { KeeperEvent, KeeperStatus } from '../core/api/contract.ts';
-import { parseCli } from '../core/config.ts';
+import type { KeeperEvent, KeeperStatus } from '../contract/contract.ts';
+import { parseCli } from '../core/settings/config.ts';
 import { AlertWatcher } from './alerts.ts';
 import { setLaunchAtLogin } from './autostart.ts';
 import { loadDesktopSettings, saveDesktopSettings } from './desktop-settings.ts';
@@ -20,10 +20,10 @@ import { setupUpdater } from './updater.ts';
 import type { Updater } from './updater.ts';
 import { createMainWindow, denyPermissions } from './window.ts';
 import { NODE_FLAGS } from '../node-flags.ts';
+import { errorMessage } from '../core/util/errors.ts';
 
 /** Quit waits this long for the node to stop and the archive to close. */
 export const QUIT_BOUND_MS = 15_000;
-const TRAY_EVERY_MS = 3000;
 let logFile: LogFile | null = null;
 
 /** The app's own arguments: what follows the app path, without the Chromium and autostart switches. */
@@ -67,7 +67,10 @@ export async function runDesktop(): Promise<void> {
     const keeper = runner.keeper;
     if (keeper !== null && window !== null && !window.isDestroyed()) stopFeed = pushFeed(keeper, window);
   };
-  runner.onChange(() => feedWindow());
+  runner.onChange(() => {
+    feedWindow();
+    feedTray();
+  });
   registerIpc(() => runner.keeper, () => window);
 
   let quitting = false;
@@ -101,13 +104,13 @@ export async function runDesktop(): Promise<void> {
     saveDesktopSettings(config.dataDir, desktop);
     if (change.launchAtLogin !== undefined) setLaunchAtLogin(desktop.launchAtLogin);
     if (change.autoUpdate !== undefined) updater?.setEnabled(desktop.autoUpdate);
-    void refreshTray();
+    showTray(lastStatus);
   };
 
   const quit = async (): Promise<void> => {
     if (quitting) return;
     quitting = true;
-    clearInterval(trayTimer);
+    stopTrayFeed?.();
     stopFeed?.();
     const bounded = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), QUIT_BOUND_MS).unref());
     const outcome = await Promise.race([runner.stop('quit').then(() => 'stopped' as const), bounded]);
@@ -127,35 +130,35 @@ export async function runDesktop(): Promise<void> {
 
   const tray = new KeeperTray(join(root, 'build', 'icons'), {
     open: openWindow,
-    togglePause: () => void (runner.paused ? runner.start() : runner.stop('paused from the tray')).then(refreshTray, fatal),
+    togglePause: () => void (runner.paused ? runner.start() : runner.stop('paused from the tray')).then(() => showTray(lastStatus), fatal),
     openDataFolder: () => void shell.openPath(config.dataDir),
     setDesktop,
     quit: () => void quit(),
   });
-  const refreshTray = async (): Promise<void> => {
-    const keeper = runner.keeper;
-    let status: KeeperStatus | null = null;
-    if (keeper !== null) {
-      const r = await keeper.getStatus();
-      status = r.ok ? r.value : null;
-    }
-    tray.update({ state: trayState(status, runner.paused), status, desktop });
-    if (status !== null && desktop.notifications && Notification.isSupported()) {
-      for (const a of alerts.update(status, Date.now())) new Notification({ title: a.title, body: a.body }).show();
+  // The tray follows the same pushed snapshots as the window.
+  let lastStatus: KeeperStatus | null = null;
+  const showTray = (status: KeeperStatus | null): void => {
+    lastStatus = runner.paused ? null : status;
+    tray.update({ state: trayState(lastStatus, runner.paused), status: lastStatus, desktop });
+    if (lastStatus !== null && desktop.notifications && Notification.isSupported()) {
+      for (const a of alerts.update(lastStatus, Date.now())) new Notification({ title: a.title, body: a.body }).show();
     }
   };
-  const trayTimer = setInterval(() => void refreshTray(), TRAY_EVERY_MS);
-  trayTimer.unref();
+  let stopTrayFeed: (() => void) | null = null;
+  function feedTray(): void {
+    stopTrayFeed?.();
+    stopTrayFeed = runner.keeper?.status.subscribe({ status: showTray, log: () => undefined }) ?? null;
+    if (stopTrayFeed === null) showTray(null);
+  }
 
   await runner.start();
   if (!hidden) openWindow();
-  void refreshTray();
   updater = setupUpdater(desktop.autoUpdate, (level, what) => log.write(level, what));
 }
 
 /** A fatal error: said in a dialog that points at the log, then the app exits. */
 export function fatal(err: unknown): void {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   logFile?.write('error', { fatal: redact(err instanceof Error ? (err.stack ?? message) : message) });
   dialog.showErrorBox('Waku Keeper cannot go on', logFile ? `${message}\n\nDetails are in ${logFile.path}` : message);
   app.exit(1);

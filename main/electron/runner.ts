@@ -1,6 +1,6 @@
 /** The node inside the app: started, paused (stopped, archive closed) and resumed with the same configuration. */
-import type { KeeperEvent } from '../core/api/contract.ts';
-import type { KeeperConfig } from '../core/config.ts';
+import type { KeeperEvent } from '../contract/contract.ts';
+import type { KeeperConfig } from '../core/settings/config.ts';
 import { Keeper } from '../core/keeper.ts';
 
 export class NodeRunner {

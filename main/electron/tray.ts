@@ -7,7 +7,7 @@
 import { Menu, Tray, nativeImage } from 'electron';
 import type { MenuItemConstructorOptions } from 'electron';
 import { join } from 'node:path';
-import type { KeeperStatus } from '../core/api/contract.ts';
+import type { KeeperStatus } from '../contract/contract.ts';
 import type { DesktopSettings } from './desktop-settings.ts';
 
 export type TrayState = 'online' | 'offline' | 'paused' | 'error';
@@ -37,9 +37,7 @@ export function summary(view: TrayView): string {
   if (view.state === 'paused') return 'Paused';
   const s = view.status;
   if (s === null) return 'Starting…';
-  const topics = s.history.topics;
-  const share = topics.length === 0 ? 0 : topics.reduce((n, t) => n + t.coveredShare, 0) / topics.length;
-  const pct = Math.floor(share * 1000) / 10;
+  const pct = Math.floor(s.history.coveredShare * 1000) / 10;
   const state = view.state === 'online' ? 'Online' : view.state === 'error' ? 'Archive error' : 'Offline';
   return `${state} · ${pct.toFixed(1)} % complete · ${s.peers.length} peer${s.peers.length === 1 ? '' : 's'}`;
 }

@@ -5,7 +5,7 @@
  */
 import { BrowserWindow, session, shell } from 'electron';
 import type { BrowserWindowConstructorOptions } from 'electron';
-import { APP_ORIGIN } from './channels.ts';
+import { APP_ORIGIN } from '../contract/channels.ts';
 
 export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {

@@ -1,6 +1,6 @@
 /**
  * Ingest: WakuMessages through the whole path a relayed message takes (decode,
- * validate, hash, and the Ingestor's batched inserts) against raw better-sqlite3
+ * validate, hash, and the archive writer's batched inserts) against raw better-sqlite3
  * inserts of the same rows into the same schema in one transaction.
  */
 import BetterSqlite3 from 'better-sqlite3';
@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Archive } from '../../main/core/archive/archive.ts';
-import { decodeForArchive, Ingestor } from '../../main/core/archive/ingest.ts';
+import { ArchiveWriter } from '../../main/core/archive/writer.ts';
+import { decodeForArchive } from '../../main/core/message/decode.ts';
 import { CONTENT, encode, figure, PUBSUB, QUICK, round } from './lib.ts';
 import type { Figure } from './lib.ts';
 
@@ -22,13 +23,13 @@ export async function benchIngest(): Promise<Figure[]> {
 
     const runPath = (name: string): number => {
       const archive = Archive.open(join(dir, `${name}.sqlite`));
-      const ingestor = new Ingestor(archive);
+      const writer = new ArchiveWriter(archive);
       const t0 = performance.now();
       for (const { bytes } of input) {
         const d = decodeForArchive(PUBSUB, bytes, { nowNs });
-        if (d.ok) ingestor.push(d.message);
+        if (d.ok) writer.push(d.message);
       }
-      ingestor.flush();
+      writer.flush();
       const ms = performance.now() - t0;
       const stored = archive.stats().messages;
       archive.close();

@@ -11,7 +11,7 @@ import { createLibp2p } from 'libp2p';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAG_WINDOW_MS } from '../../main/core/process-stats.ts';
+import { LAG_WINDOW_MS } from '../../main/core/api/process-stats.ts';
 import { storeQuery } from '../../main/core/store/client.ts';
 import { dial, startWakuClient } from '../helpers/waku-client.ts';
 import { startKeeperProcess } from '../helpers/keeper-process.ts';

@@ -3,9 +3,9 @@ import { proto_message } from '@waku/proto';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Archive } from '../../main/core/archive/archive.ts';
-import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
-import { messageHash } from '../../main/core/archive/hash.ts';
-import { ARCHIVE_FILE } from '../../main/core/paths.ts';
+import type { ArchiveMessage } from '../../main/core/message/message.ts';
+import { messageHash } from '../../main/core/message/hash.ts';
+import { ARCHIVE_FILE } from '../../main/core/settings/paths.ts';
 
 export const QUICK = process.argv.includes('--quick');
 export const PUBSUB = '/waku/2/rs/16/256';

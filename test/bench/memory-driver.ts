@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig } from '../../main/core/config.ts';
+import { defaultConfig } from '../../main/core/settings/config.ts';
 import { Keeper } from '../../main/core/keeper.ts';
+import type { RelayIntake } from '../../main/core/node/relay-intake.ts';
 import { encode, PUBSUB } from './lib.ts';
 
 const count = Number(process.argv[2] ?? 100_000);
@@ -21,6 +22,7 @@ const settle = async (): Promise<number> => {
 };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'keeper-bench-mem-'));
+let intake: RelayIntake | undefined;
 const keeper = await Keeper.start(
   defaultConfig({
     dataDir,
@@ -30,17 +32,18 @@ const keeper = await Keeper.start(
     discovery: false,
     quotaBytes: 1e12,
   }),
+  { testHooks: { relayIntake: (i) => (intake = i) } },
 );
 const idle = await settle();
 const started = performance.now();
 for (let i = 0; i < count; ) {
   // Fresh timestamps per chunk: the relay path checks them against the clock.
   const nowNs = BigInt(Date.now()) * 1_000_000n;
-  for (let j = 0; j < 2000 && i < count; j++, i++) keeper.acceptRelayMessage(PUBSUB, encode(i, nowNs - BigInt(j) * 1000n, payload).bytes);
+  for (let j = 0; j < 2000 && i < count; j++, i++) intake?.accept(PUBSUB, encode(i, nowNs - BigInt(j) * 1000n, payload).bytes);
   await new Promise((r) => setImmediate(r));
 }
 const ms = performance.now() - started;
-const status = await keeper.getStatus();
+const status = await keeper.commands.getStatus();
 const after = await settle();
 await keeper.stop();
 rmSync(dataDir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMMANDS } from '../../main/core/api/contract.ts';
+import { COMMANDS } from '../../main/contract/contract.ts';
 import { Archive } from '../../main/core/archive/archive.ts';
 import { recorded, ipcRenderer } from './fake-electron.ts';
 import type { FakeBrowserWindow } from './fake-electron.ts';
@@ -23,9 +23,9 @@ const MAIN = join(ROOT, 'dist', 'main', 'electron', 'main.js');
 const PRELOAD = join(ROOT, 'dist', 'preload', 'preload.cjs');
 const APP_URL = 'app://keeper/index.html';
 
-const waitFor = async (what: string, cond: () => boolean, ms = 20_000): Promise<void> => {
+const waitFor = async (what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -43,14 +43,14 @@ describe('desktop shell (compiled main entry, fake electron)', () => {
     await import(MAIN);
     await waitFor('the window', () => recorded.windows.length === 1 && recorded.windows[0]?.url !== null);
     win = recorded.windows[0]!;
-    // The node is up when a command answers.
-    const getStatus = recorded.ipcHandlers.get('keeper:getStatus')!;
-    await waitFor('the node', () => recorded.ipcHandlers.size > 0);
-    for (let i = 0; i < 400; i++) {
-      const r = (await getStatus(trustedEvent(), null)) as { ok: boolean };
-      if (r.ok) break;
-      await new Promise((res) => setTimeout(res, 25));
-    }
+    // The node is up when the status command answers with a value (paused or starting, it answers not ok).
+    const getStatus = recorded.ipcHandlers.get('keeper:getStatus');
+    assert.ok(getStatus, 'the status handler is registered before the window opens');
+    let last: unknown;
+    await waitFor('the node to answer getStatus over IPC', async () => {
+      last = await getStatus(trustedEvent(), null);
+      return (last as { ok: boolean }).ok;
+    }).catch((err: unknown) => assert.fail(`${String(err)}; last answer ${JSON.stringify(last)}`));
   });
 
   after(() => rmSync(dataDir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { KeeperEvent, KeeperStatus } from '../../main/core/api/contract.ts';
+import type { KeeperEvent, KeeperStatus } from '../../main/contract/contract.ts';
 import { PUBSUB } from '../bench/lib.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/waku-keeper.js', import.meta.url));

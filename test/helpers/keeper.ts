@@ -2,22 +2,27 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig } from '../../main/core/config.ts';
-import type { KeeperConfig } from '../../main/core/config.ts';
-import type { KeeperEvent } from '../../main/core/api/contract.ts';
+import { defaultConfig } from '../../main/core/settings/config.ts';
+import type { KeeperConfig } from '../../main/core/settings/config.ts';
+import type { KeeperEvent, KeeperStatus } from '../../main/contract/contract.ts';
 import { Keeper } from '../../main/core/keeper.ts';
 import type { KeeperTestHooks } from '../../main/core/keeper.ts';
 import { Archive } from '../../main/core/archive/archive.ts';
-import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
-import { ARCHIVE_FILE } from '../../main/core/paths.ts';
+import type { ArchiveMessage } from '../../main/core/message/message.ts';
+import { ARCHIVE_FILE } from '../../main/core/settings/paths.ts';
 import { TEST_PUBSUB } from './messages.ts';
 
 export interface TestKeeper {
   keeper: Keeper;
   dataDir: string;
+  /** From the `ready` event, as a user of the node learns them. */
+  peerId: string;
+  apiUrl: string;
   /** The loopback TCP address with /p2p/, for --peer and dials. */
   tcpAddr: string;
   events: KeeperEvent[];
+  /** The status snapshot, as the API answers it (fails the test on an error answer). */
+  status(): Promise<KeeperStatus>;
   stop(): Promise<void>;
   /** Stops (if running) and removes the data dir. */
   dispose(): Promise<void>;
@@ -42,7 +47,9 @@ export async function startKeeper(
   const dir = dataDir ?? tempDataDir();
   const events: KeeperEvent[] = [];
   const keeper = await Keeper.start(testConfig(dir, overrides), { onEvent: (e) => events.push(e), testHooks });
-  const tcpAddr = keeper.multiaddrs().find((a) => a.startsWith('/ip4/127.0.0.1/tcp/') && !a.includes('/ws'));
+  const ready = events.find((e) => e.event === 'ready');
+  if (ready?.event !== 'ready') throw new Error('the keeper started without a ready event');
+  const tcpAddr = ready.multiaddrs.find((a) => a.startsWith('/ip4/127.0.0.1/tcp/') && !a.includes('/ws'));
   if (tcpAddr === undefined) throw new Error('keeper has no loopback tcp address');
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -53,8 +60,15 @@ export async function startKeeper(
   return {
     keeper,
     dataDir: dir,
+    peerId: ready.peerId,
+    apiUrl: ready.api,
     tcpAddr,
     events,
+    status: async () => {
+      const r = await keeper.commands.getStatus();
+      if (!r.ok) throw new Error(`getStatus: ${r.error.code}: ${r.error.message}`);
+      return r.value;
+    },
     stop,
     dispose: async () => {
       await stop();
@@ -75,4 +89,9 @@ export function seedArchive(dataDir: string, messages: readonly ArchiveMessage[]
 
 export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'keeper-it-'));
+}
+
+/** Whether `peerId` is in `k`'s relay mesh on `pubsubTopic`, as k's status says. */
+export async function inMesh(k: TestKeeper, peerId: string, pubsubTopic = TEST_PUBSUB): Promise<boolean> {
+  return (await k.status()).peers.some((p) => p.peerId === peerId && p.mesh.includes(pubsubTopic));
 }

@@ -1,7 +1,7 @@
 /** Builders of WakuMessages for tests. */
 import { proto_message } from '@waku/proto';
-import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
-import { messageHash } from '../../main/core/archive/hash.ts';
+import type { ArchiveMessage } from '../../main/core/message/message.ts';
+import { messageHash } from '../../main/core/message/hash.ts';
 
 export const TEST_PUBSUB = '/waku/2/rs/16/32';
 export const TEST_CONTENT = ['/waku/1/0x0000aaaa/rfc26', '/waku/1/0x0000bbbb/rfc26', '/waku/1/0x0000cccc/rfc26'];

@@ -1,53 +1,65 @@
 /**
  * The commands the dashboard drives the Keeper with, over the local HTTP API:
- * results for good and bad input, changes visible in /api/status, settings
- * that survive a restart, and the pushed stream.
+ * results for good and bad input, changes visible in /api/status (and to other
+ * nodes), settings that survive a restart, and the pushed stream. Each test
+ * starts its own Keeper: none depends on what another left behind.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ApiResult, KeeperStatus } from '../../main/core/api/contract.ts';
+import type { ApiResult, KeeperStatus } from '../../main/contract/contract.ts';
 import { startKeeper, tempDataDir } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
 import { TEST_PUBSUB } from '../helpers/messages.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const FANS = { name: 'Waku Fans', pubsubTopic: '/waku/2/rs/16/256', contentTopics: ['/waku/1/0x0badcafe/rfc26'] };
+
+interface Driven {
+  k: TestKeeper;
+  call(name: string, arg: unknown, headers?: Record<string, string>): Promise<{ status: number; body: ApiResult<unknown> }>;
+  status(): Promise<KeeperStatus>;
+}
 
 describe('commands over the local API', () => {
-  const dir = tempDataDir();
-  let k: TestKeeper;
+  const live: TestKeeper[] = [];
   let other: TestKeeper;
-  let token = '';
 
-  const call = async (name: string, arg: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: ApiResult<unknown> }> => {
-    const res = await fetch(`${k.keeper.apiUrl}/api/commands/${name}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers },
-      body: JSON.stringify(arg),
-    });
-    return { status: res.status, body: (await res.json()) as ApiResult<unknown> };
-  };
-  const status = async (): Promise<KeeperStatus> => {
-    const res = await fetch(`${k.keeper.apiUrl}/api/status`, { headers: { Authorization: `Bearer ${token}` } });
-    return (await res.json()) as KeeperStatus;
-  };
+  /** A Keeper on `dir` (a new one by default), driven over HTTP with its token. */
+  async function drive(dir = tempDataDir()): Promise<Driven> {
+    const k = await startKeeper({}, dir);
+    live.push(k);
+    const token = readFileSync(join(dir, 'api-token'), 'utf8').trim();
+    return {
+      k,
+      call: async (name, arg, headers = {}) => {
+        const res = await fetch(`${k.apiUrl}/api/commands/${name}`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', ...headers },
+          body: JSON.stringify(arg),
+        });
+        return { status: res.status, body: (await res.json()) as ApiResult<unknown> };
+      },
+      status: async () => {
+        const res = await fetch(`${k.apiUrl}/api/status`, { headers: { Authorization: `Bearer ${token}` } });
+        return (await res.json()) as KeeperStatus;
+      },
+    };
+  }
 
   before(async () => {
-    k = await startKeeper({}, dir);
     other = await startKeeper();
-    token = readFileSync(join(dir, 'api-token'), 'utf8').trim();
+    live.push(other);
   });
   after(async () => {
-    await other?.dispose();
-    await k?.dispose();
+    for (const k of live.reverse()) await k.dispose();
   });
 
   it('asks for setup on a fresh data dir, and setup records role, community and quota', async () => {
+    const { k, call, status } = await drive();
     assert.equal((await status()).settings.setupNeeded, true);
-    const r = await call('setup', {
-      role: 'volunteer',
-      community: { name: 'Waku Fans', pubsubTopic: '/waku/2/rs/16/256', contentTopics: ['/waku/1/0x0badcafe/rfc26'] },
-      quotaBytes: 2_000_000_000,
-    });
+    const r = await call('setup', { role: 'volunteer', community: FANS, quotaBytes: 2_000_000_000 });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const s = await status();
     assert.equal(s.settings.setupNeeded, false);
@@ -56,11 +68,17 @@ describe('commands over the local API', () => {
     assert.deepEqual(s.pubsubTopics, [TEST_PUBSUB, '/waku/2/rs/16/256']);
     assert.deepEqual(s.contentTopics, ['/waku/1/0x0badcafe/rfc26']);
     assert.equal(s.archive.quotaBytes, 2_000_000_000);
-    assert.ok(k.keeper.libp2p.services.metadata.shards.includes(256), 'the new shard is announced');
-    assert.ok(k.keeper.libp2p.services.relay.getTopics().includes('/waku/2/rs/16/256'), 'and relayed');
+    // Another node that connects now hears the new shard announced in Waku metadata.
+    assert.ok((await other.keeper.commands.addStorePeer(k.tcpAddr)).ok);
+    await waitFor('the other node to learn the shards', async () =>
+      (await other.status()).peers.some((p) => p.peerId === k.peerId && p.shards.includes(256) && p.shards.includes(32)),
+    );
+    assert.ok((await other.keeper.commands.removeStorePeer(k.peerId)).ok);
   });
 
   it('refuses bad input with a status, the field, and no change', async () => {
+    const { call, status } = await drive();
+    assert.equal((await call('addCommunity', FANS)).status, 200);
     const before = await status();
     const cases: [string, unknown, number, string][] = [
       ['addCommunity', { name: 'x', pubsubTopic: 'nope', contentTopics: [] }, 400, 'pubsubTopic'],
@@ -71,42 +89,53 @@ describe('commands over the local API', () => {
       ['addStorePeer', '/ip4/127.0.0.1/tcp/1', 400, 'multiaddr'],
       ['setStorage', { quotaBytes: 10, retentionMs: 86_400_000 }, 400, 'quotaBytes'],
       ['setRole', 'king', 400, 'role'],
-      ['removeCommunity', 'nobody', 400, 'name'],
+      // What names nothing known is 404, whatever kind of thing it names.
+      ['removeCommunity', 'nobody', 404, 'name'],
+      ['removeStorePeer', 'nobody', 404, 'peerId'],
     ];
     for (const [name, arg, code, field] of cases) {
       const r = await call(name, arg);
       assert.equal(r.status, code, `${name} ${JSON.stringify(arg)}`);
       assert.ok(!r.body.ok && r.body.error.field === field, `${name}: ${JSON.stringify(r.body)}`);
     }
-    assert.equal((await call('removeStorePeer', 'nobody')).status, 404);
     assert.equal((await call('setRole', 'owner', { 'Content-Type': 'text/plain' })).status, 415);
-    const raw = await fetch(`${k.keeper.apiUrl}/api/commands/setRole`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: '{not json',
-    });
-    assert.equal(raw.status, 400);
+    const raw = await call('setRole', undefined, { 'Content-Type': 'application/json' });
+    assert.equal(raw.status, 400, 'no argument at all is bad input');
     assert.equal((await call('noSuchCommand', null)).status, 404);
     const after = await status();
     assert.deepEqual(after.settings, before.settings);
     assert.deepEqual(after.pubsubTopics, before.pubsubTopics);
   });
 
+  it('answers a body that is not JSON with 400', async () => {
+    const { k } = await drive();
+    const token = readFileSync(join(k.dataDir, 'api-token'), 'utf8').trim();
+    const res = await fetch(`${k.apiUrl}/api/commands/setRole`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: '{not json',
+    });
+    assert.equal(res.status, 400);
+  });
+
   it('adds and removes a store peer, which the node then dials and lists', async () => {
+    const { call, status } = await drive();
     assert.equal((await call('addStorePeer', other.tcpAddr)).status, 200);
-    const id = other.keeper.peerId.toString();
     let s = await status();
-    assert.ok(s.settings.storePeers.some((a) => a.endsWith(id)));
-    assert.equal(s.history.storePeers.find((p) => p.peerId === id)?.source, 'static');
-    assert.equal((await call('removeStorePeer', id)).status, 200);
+    assert.ok(s.settings.storePeers.some((a) => a.endsWith(other.peerId)));
+    assert.equal(s.history.storePeers.find((p) => p.peerId === other.peerId)?.source, 'static');
+    await waitFor('the node to dial the new store peer', async () => (await status()).peers.some((p) => p.peerId === other.peerId && p.static));
+    assert.equal((await call('removeStorePeer', other.peerId)).status, 200);
     s = await status();
-    assert.ok(!s.settings.storePeers.some((a) => a.endsWith(id)));
-    assert.equal(s.history.storePeers.find((p) => p.peerId === id), undefined);
+    assert.ok(!s.settings.storePeers.some((a) => a.endsWith(other.peerId)));
+    assert.equal(s.history.storePeers.find((p) => p.peerId === other.peerId), undefined);
   });
 
   it('pushes status and log entries on the stream', async () => {
+    const { k, call } = await drive();
+    const token = readFileSync(join(k.dataDir, 'api-token'), 'utf8').trim();
     const ctrl = new AbortController();
-    const res = await fetch(`${k.keeper.apiUrl}/api/stream`, { headers: { Authorization: `Bearer ${token}` }, signal: ctrl.signal });
+    const res = await fetch(`${k.apiUrl}/api/stream`, { headers: { Authorization: `Bearer ${token}` }, signal: ctrl.signal });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
     let text = '';
@@ -123,8 +152,12 @@ describe('commands over the local API', () => {
   });
 
   it('keeps its settings across a restart', async () => {
-    await k.stop();
-    k = await startKeeper({}, dir);
+    const dir = tempDataDir();
+    const first = await drive(dir);
+    assert.ok((await first.call('setup', { role: 'volunteer', community: FANS, quotaBytes: 2_000_000_000 })).body.ok);
+    assert.ok((await first.call('setRole', 'owner')).body.ok);
+    await first.k.stop();
+    const { status } = await drive(dir);
     const s = await status();
     assert.equal(s.settings.role, 'owner');
     assert.deepEqual(s.settings.communities.map((c) => c.pubsubTopic), ['/waku/2/rs/16/256']);

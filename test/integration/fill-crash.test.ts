@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Archive } from '../../main/core/archive/archive.ts';
 import { HistoryStore } from '../../main/core/history/history-store.ts';
-import type { KeeperStatus } from '../../main/core/api/contract.ts';
+import type { KeeperStatus } from '../../main/contract/contract.ts';
 import { seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
 import { archiveMessage, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
@@ -102,7 +102,7 @@ describe('a gap fill killed with SIGKILL', () => {
       archive.close();
     }
 
-    const servedBefore = (await a.keeper.status()).store.requests['200'] ?? 0;
+    const servedBefore = (await a.status()).store.requests['200'] ?? 0;
     const restartedAt = performance.now();
     const second = startB(bDir, a.tcpAddr);
     procs.push(second.proc);
@@ -113,7 +113,7 @@ describe('a gap fill killed with SIGKILL', () => {
     }, { timeoutMs: 60_000, intervalMs: 100 });
     const resumedMs = performance.now() - restartedAt;
     const s = await statusOf(ready2.api, bDir);
-    const servedAfter = (await a.keeper.status()).store.requests['200'] ?? 0;
+    const servedAfter = (await a.status()).store.requests['200'] ?? 0;
     // Resumed: the second run asked for about what was left, not the whole 300 pages again.
     const left = Math.ceil((COUNT - heldAtKill) / 100);
     assert.ok(servedAfter - servedBefore <= left + 70, `second run took ${servedAfter - servedBefore} pages for ${left} pages left`);

@@ -8,11 +8,13 @@ import { describe, it, before, after } from 'node:test';
 import { multiaddr } from '@multiformats/multiaddr';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
-import type { KeeperConfig } from '../../main/core/config.ts';
-import type { KeeperEvent, KeeperStatus } from '../../main/core/api/contract.ts';
-import { DAY_MS } from '../../main/core/history/intervals.ts';
-import { seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
+import type { ArchiveMessage } from '../../main/core/message/message.ts';
+import type { KeeperConfig } from '../../main/core/settings/config.ts';
+import type { KeeperEvent, KeeperStatus } from '../../main/contract/contract.ts';
+import { DAY_MS } from '../../main/core/util/time.ts';
+import { inMesh, seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
+import { startStoreClient } from '../helpers/store-client.ts';
+import type { Libp2p } from '@libp2p/interface';
 import type { TestKeeper } from '../helpers/keeper.ts';
 import { archiveMessage, hex, series, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
 import { dial, startWakuClient } from '../helpers/waku-client.ts';
@@ -38,12 +40,12 @@ async function keeper(overrides: Partial<KeeperConfig> = {}, dataDir?: string, h
 
 /** Every hash a Keeper serves (its archive, oldest first), read by a bystander over Store v3. */
 async function hashesOf(k: TestKeeper): Promise<string[]> {
-  const out = await servedHashes(helper.keeper.libp2p, multiaddr(k.tcpAddr), TEST_PUBSUB);
-  assert.equal(out.length, (await k.keeper.status()).archive.messages, 'the store view equals the archive count');
+  const out = await servedHashes(bystander, multiaddr(k.tcpAddr), TEST_PUBSUB);
+  assert.equal(out.length, (await k.status()).archive.messages, 'the store view equals the archive count');
   return out;
 }
 
-let helper: TestKeeper;
+let bystander: Libp2p;
 
 const historyOf = (s: KeeperStatus) => s.history.topics.find((t) => t.pubsubTopic === TEST_PUBSUB);
 const lastFillEnd = (events: KeeperEvent[]) => events.filter((e) => e.event === 'fill:end').at(-1);
@@ -51,11 +53,12 @@ const lastFillEnd = (events: KeeperEvent[]) => events.filter((e) => e.event === 
 describe('history: coverage, gap filling, cross-checks', () => {
   before(async () => {
     // A bystander node that reads other Keepers' archives through Store v3.
-    helper = await keeper({ pubsubTopics: [TEST_PUBSUB] });
+    bystander = await startStoreClient();
   });
   after(async () => {
     for (const k of live.reverse()) await k.dispose();
     for (const n of storeNodes) await n.stop();
+    await bystander?.stop();
   });
 
   it('a Keeper that was down refills the stretch it missed from a store peer and reaches 100 %', async () => {
@@ -67,14 +70,14 @@ describe('history: coverage, gap filling, cross-checks', () => {
     try {
       await dial(client, a.tcpAddr);
       await waitFor('B online and complete', async () => {
-        const h = historyOf(await b.keeper.status());
+        const h = historyOf(await b.status());
         return h !== undefined && h.coveredShare === 1 && h.online.length > 0;
       }).catch(async (err: unknown) => {
-        console.log(JSON.stringify((await b.keeper.status()).history, null, 1), b.events);
+        console.log(JSON.stringify((await b.status()).history, null, 1), b.events);
         throw err;
       });
       await b.stop();
-      const sharesAtStop = historyOf(await a.keeper.status());
+      const sharesAtStop = historyOf(await a.status());
       // While B is down, A receives 30 messages on 3 content topics.
       await waitFor('the client to see A', () => client.relay.getSubscribers(TEST_PUBSUB).length > 0);
       const base = BigInt(Date.now()) * MS;
@@ -85,30 +88,31 @@ describe('history: coverage, gap filling, cross-checks', () => {
           timestamp: base + BigInt(i) * MS,
         });
       }
-      await waitFor('30 messages in A', async () => (await a.keeper.status()).archive.messages === 30);
-      // Let the downtime settle so it is a gap, not the newest stretch.
-      await new Promise((r) => setTimeout(r, 1200));
+      await waitFor('30 messages in A', async () => (await a.status()).archive.messages === 30);
+      const downEndedMs = Date.now();
 
       const restartedAt = performance.now();
       b = await keeper(bConfig, bDir);
-      const before = historyOf(await b.keeper.status());
-      assert.ok(before !== undefined && before.coveredShare < 1, 'the downtime shows as a gap after the restart');
-      assert.ok(before.gaps.length > 0);
-      await waitFor('B complete again with A\'s messages', async () => {
-        const s = await b.keeper.status();
+      const before = historyOf(await b.status());
+      // Once the downtime has settled it is a gap, and gap filling fetches it.
+      await waitFor("B complete again with A's messages", async () => {
+        const s = await b.status();
         return s.archive.messages === 30 && historyOf(s)?.coveredShare === 1;
       });
+      const filled = b.events.filter((e) => e.event === 'fill:progress' && e.messages > 0);
+      assert.equal(filled.reduce((n, e) => n + (e.event === 'fill:progress' ? e.messages : 0), 0), 30, 'the 30 came by gap filling');
+      assert.ok(filled.every((e) => e.event === 'fill:progress' && e.startMs < downEndedMs), 'from the stretch B was down');
       const fillMs = performance.now() - restartedAt;
       assert.deepEqual(await hashesOf(b), await hashesOf(a));
-      const after = historyOf(await b.keeper.status());
+      const after = historyOf(await b.status());
       assert.equal(after?.verifiedShare, 1, 'a quorum of 1 verifies');
       assert.deepEqual(after?.gaps, []);
-      const peer = (await b.keeper.status()).history.storePeers.find((p) => p.peerId === a.keeper.peerId.toString());
+      const peer = (await b.status()).history.storePeers.find((p) => p.peerId === a.peerId);
       assert.ok(peer && peer.provided >= 30 && peer.rejected === 0 && peer.source === 'static');
       const pct = (x: number | undefined): string => `${((x ?? 0) * 100).toFixed(4)} %`;
       console.log(
         `# refill: 30 messages after a restart in ${fillMs.toFixed(0)} ms; completeness of A ${pct(sharesAtStop?.coveredShare)}, ` +
-          `of B right after its restart ${pct(before.coveredShare)}, after the fill ${pct(after?.coveredShare)}`,
+          `of B right after its restart ${pct(before?.coveredShare)}, after the fill ${pct(after?.coveredShare)}`,
       );
     } finally {
       await client.stop();
@@ -124,14 +128,14 @@ describe('history: coverage, gap filling, cross-checks', () => {
     seedArchive(aDir, seeded);
     const a = await keeper({}, aDir);
     const b = await keeper({ storePeers: [a.tcpAddr], fillQuorum: 1 });
-    await waitFor('B to hold all 300', async () => (await b.keeper.status()).archive.messages === 300, { timeoutMs: 30_000 });
+    await waitFor('B to hold all 300', async () => (await b.status()).archive.messages === 300, { timeoutMs: 30_000 });
     await waitFor('the pass to end', () => lastFillEnd(b.events) !== undefined);
     assert.deepEqual(await hashesOf(b), seeded.map((m) => hex(m.hash)));
     const windows = b.events.filter((e) => e.event === 'fill:progress');
     const withMessages = windows.filter((e) => e.event === 'fill:progress' && e.messages > 0);
     assert.ok(withMessages.length >= 3, `50 h of messages came in ${withMessages.length} windows`);
     for (const w of windows) if (w.event === 'fill:progress') assert.ok(w.endMs - w.startMs <= DAY_MS);
-    const h = historyOf(await b.keeper.status());
+    const h = historyOf(await b.status());
     assert.ok(h && h.filled.every((f) => f.endMs - f.startMs <= DAY_MS));
   });
 
@@ -147,7 +151,7 @@ describe('history: coverage, gap filling, cross-checks', () => {
       const b = await keeper({ storePeers: [omitting.addr, honest.addr], fillQuorum: 2 });
       await waitFor('the first pass to end', () => lastFillEnd(b.events) !== undefined, { timeoutMs: 30_000 });
       assert.deepEqual(await hashesOf(b), all.map((m) => hex(m.hash)));
-      const s = await b.keeper.status();
+      const s = await b.status();
       const h = historyOf(s);
       assert.ok(h);
       // B has no relay peer, so the newest moments since the pass are not held: nearly 1, not 1.
@@ -164,7 +168,7 @@ describe('history: coverage, gap filling, cross-checks', () => {
     it('only the omitting peer: its half is stored, but the window is unverified, not verified', async () => {
       const b = await keeper({ storePeers: [omitting.addr], fillQuorum: 2 });
       await waitFor('the first pass to end', () => lastFillEnd(b.events) !== undefined, { timeoutMs: 30_000 });
-      const s = await b.keeper.status();
+      const s = await b.status();
       assert.equal(s.archive.messages, 100);
       const h = historyOf(s);
       assert.ok(h);
@@ -189,7 +193,7 @@ describe('history: coverage, gap filling, cross-checks', () => {
       const forger = await storeNode([...badHash, ...badTime]);
       const b = await keeper({ storePeers: [forger.addr], fillQuorum: 1 });
       await waitFor('the first pass to end', () => lastFillEnd(b.events) !== undefined, { timeoutMs: 30_000 });
-      const s = await b.keeper.status();
+      const s = await b.status();
       assert.equal(s.archive.messages, 0);
       const peer = s.history.storePeers[0];
       assert.equal(peer?.rejected, 40);
@@ -214,16 +218,16 @@ describe('history: coverage, gap filling, cross-checks', () => {
     const quota = 1_500_000;
     const b = await keeper({ storePeers: [a.tcpAddr], fillQuorum: 1, quotaBytes: quota, retentionIntervalMs: 300 });
     await waitFor('B to reach its quota and stop filling', async () => {
-      const s = await b.keeper.status();
+      const s = await b.status();
       return s.history.limitedByQuota && !s.history.fill.running && s.history.fill.lastPass !== null && s.archive.bytes <= quota;
     }, { timeoutMs: 30_000 });
-    await b.keeper.fillNow();
-    const served = (await a.keeper.status()).store.requests['200'] ?? 0;
-    await b.keeper.fillNow();
-    await b.keeper.fillNow();
-    const servedAfter = (await a.keeper.status()).store.requests['200'] ?? 0;
+    await b.keeper.commands.fillNow();
+    const served = (await a.status()).store.requests['200'] ?? 0;
+    await b.keeper.commands.fillNow();
+    await b.keeper.commands.fillNow();
+    const servedAfter = (await a.status()).store.requests['200'] ?? 0;
     assert.ok(servedAfter - served <= 4, `two more passes asked ${servedAfter - served} pages`);
-    const s = await b.keeper.status();
+    const s = await b.status();
     assert.ok(s.archive.messages > 300 && s.archive.messages < 4000, `kept ${s.archive.messages}`);
     assert.equal(s.archive.newestMs, Number(seeded[3999]!.timestamp / MS), 'the newest history is what is kept');
     const h = historyOf(s);
@@ -242,24 +246,24 @@ describe('history: coverage, gap filling, cross-checks', () => {
       // B online and without gaps before anything is published: gap filling (whose
       // windows reach 20 s past a gap) has nothing left to do, so only the check can recover.
       await waitFor('A to have B in its mesh, and B online with no gap left', async () => {
-        const h = historyOf(await b.keeper.status());
+        const h = historyOf(await b.status());
         return (
-          a.keeper.libp2p.services.relay.getMeshPeers(TEST_PUBSUB).includes(b.keeper.peerId.toString()) &&
+          (await inMesh(a, b.peerId)) &&
           client.relay.getSubscribers(TEST_PUBSUB).length > 0 &&
           (h?.online.length ?? 0) > 0 &&
           h?.gaps.length === 0 &&
-          !(await b.keeper.status()).history.fill.running
+          !(await b.status()).history.fill.running
         );
       });
       const base = BigInt(Date.now()) * MS;
       for (let i = 0; i < 30; i++) {
         await client.publish(TEST_PUBSUB, { contentTopic: TEST_CONTENT[i % 3] ?? '', payload: new TextEncoder().encode(`lossy ${i}`), timestamp: base + BigInt(i) * MS });
       }
-      await waitFor('A to hold 30 and B to have lost 10', async () => (await a.keeper.status()).archive.messages === 30 && dropped >= 30);
-      assert.equal((await b.keeper.status()).ingest.stored, 20);
-      await waitFor('the consistency check to bring B to 30', async () => (await b.keeper.status()).archive.messages === 30, { timeoutMs: 20_000 });
+      await waitFor('A to hold 30 and B to have lost 10', async () => (await a.status()).archive.messages === 30 && dropped >= 30);
+      assert.equal((await b.status()).ingest.stored, 20);
+      await waitFor('the consistency check to bring B to 30', async () => (await b.status()).archive.messages === 30, { timeoutMs: 20_000 });
       assert.deepEqual(await hashesOf(b), await hashesOf(a));
-      const s = await b.keeper.status();
+      const s = await b.status();
       assert.equal(s.history.consistency.recovered, 10);
       assert.ok(b.events.some((e) => e.event === 'check' && e.recovered > 0));
     } finally {

@@ -8,8 +8,8 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { createDecoder } from '@waku/sdk';
 import type { IDecodedMessage } from '@waku/sdk';
 import { createRoutingInfo } from '@waku/utils';
-import { messageHash } from '../../main/core/archive/hash.ts';
-import { startKeeper } from '../helpers/keeper.ts';
+import { messageHash } from '../../main/core/message/hash.ts';
+import { inMesh, startKeeper } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
 import { hex, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
 import { dial, startWakuClient } from '../helpers/waku-client.ts';
@@ -57,12 +57,12 @@ describe('relay → archive → Store v3, with real nodes on loopback', () => {
     await dial(client, a.tcpAddr);
     // The sdk store client silently returns nothing for a peer it is not connected to.
     await dial(client, b.tcpAddr);
-    const aId = a.keeper.peerId.toString();
-    const bId = b.keeper.peerId.toString();
+    const aId = a.peerId;
+    const bId = b.peerId;
     // A forwards to its mesh only: wait until B has been grafted, not just subscribed.
-    await waitFor('the client to see A, and A to have B in its relay mesh', () =>
-      client.relay.getSubscribers(TEST_PUBSUB).some((p) => p.toString() === aId) &&
-      a.keeper.libp2p.services.relay.getMeshPeers(TEST_PUBSUB).includes(bId),
+    await waitFor(
+      'the client to see A, and A to have B in its relay mesh',
+      async () => client.relay.getSubscribers(TEST_PUBSUB).some((p) => p.toString() === aId) && (await inMesh(a, bId)),
     );
     // ms-aligned timestamps, so the client's Date-based time ranges have clean edges.
     const baseMs = BigInt(Date.now() - COUNT * 10);
@@ -75,7 +75,7 @@ describe('relay → archive → Store v3, with real nodes on loopback', () => {
       sent.push({ hash: hex(messageHash(TEST_PUBSUB, { payload, contentTopic, timestamp })), contentTopic, timestamp });
     }
     await waitFor(`${COUNT} messages in both archives`, async () => {
-      const [sa, sb] = await Promise.all([a.keeper.status(), b.keeper.status()]);
+      const [sa, sb] = await Promise.all([a.status(), b.status()]);
       return sa.archive.messages === COUNT && sb.archive.messages === COUNT;
     });
     ingestMs = performance.now() - started;
@@ -89,7 +89,7 @@ describe('relay → archive → Store v3, with real nodes on loopback', () => {
 
   it('stores every relayed message in both archives, counted per topic', async () => {
     for (const k of [a, b]) {
-      const s = await k.keeper.status();
+      const s = await k.status();
       assert.equal(s.topics[0]?.pubsubTopic, TEST_PUBSUB);
       assert.equal(s.topics[0]?.messages, COUNT);
       assert.equal(s.ingest.stored, COUNT);
@@ -105,7 +105,7 @@ describe('relay → archive → Store v3, with real nodes on loopback', () => {
         const ordered = sent.map((s) => s.hash); // sent in timestamp order
         for (const k of [a, b]) {
           const started = performance.now();
-          const got = await readAll(client, k.keeper.peerId.toString(), { paginationLimit: limit, paginationForward: forward });
+          const got = await readAll(client, k.peerId, { paginationLimit: limit, paginationForward: forward });
           const ms = performance.now() - started;
           // Pages always come in forward order; backward paging walks pages from the newest.
           const expected = forward ? ordered : chunkFromEnd(ordered, limit).flat();
@@ -127,7 +127,7 @@ describe('relay → archive → Store v3, with real nodes on loopback', () => {
     // ~256 ns. The exact edges (start inclusive, end exclusive) are unit-tested.
     const timeStart = new Date(Number(from.timestamp / 1_000_000n) - 5);
     const timeEnd = new Date(Number(to.timestamp / 1_000_000n) - 5);
-    const got = await readAll(client, a.keeper.peerId.toString(), { timeStart, timeEnd, paginationForward: true, paginationLimit: 10 });
+    const got = await readAll(client, a.peerId, { timeStart, timeEnd, paginationForward: true, paginationLimit: 10 });
     const expected = sent.filter((s) => s.timestamp >= from.timestamp && s.timestamp < to.timestamp).map((s) => s.hash);
     assert.deepEqual(got.hashes, expected);
     assert.equal(expected.length, 30);
@@ -135,13 +135,13 @@ describe('relay → archive → Store v3, with real nodes on loopback', () => {
 
   it('answers a content-filtered query for one topic', async () => {
     const topic = TEST_CONTENT[1] ?? '';
-    const got = await readAll(client, b.keeper.peerId.toString(), { paginationForward: true }, [createDecoder(topic, routing)]);
+    const got = await readAll(client, b.peerId, { paginationForward: true }, [createDecoder(topic, routing)]);
     assert.deepEqual(got.hashes, sent.filter((s) => s.contentTopic === topic).map((s) => s.hash));
   });
 
   it('answers a hash lookup with the messages asked for', async () => {
     const wanted = [sent[3], sent[77], sent[41]].filter((s) => s !== undefined);
-    const got = await readAll(client, a.keeper.peerId.toString(), {
+    const got = await readAll(client, a.peerId, {
       messageHashes: wanted.map((s) => Uint8Array.from(Buffer.from(s.hash, 'hex'))),
       paginationForward: true,
     });
@@ -157,16 +157,16 @@ describe('relay → archive → Store v3, with real nodes on loopback', () => {
   });
 
   it('refuses the status API without the token and serves it with', async () => {
-    const url = `${a.keeper.apiUrl}/api/status`;
+    const url = `${a.apiUrl}/api/status`;
     assert.equal((await fetch(url)).status, 401);
     const token = (await import('node:fs')).readFileSync(`${a.dataDir}/api-token`, 'utf8').trim();
     const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { archive: { messages: number }; peers: { peerId: string; store: boolean; relay: boolean }[] };
     assert.equal(body.archive.messages, COUNT);
-    const bAsPeer = body.peers.find((p) => p.peerId === b.keeper.peerId.toString());
+    const bAsPeer = body.peers.find((p) => p.peerId === b.peerId);
     assert.ok(bAsPeer?.store && bAsPeer.relay, 'A lists B as a relay and store peer');
-    const metrics = await fetch(`${a.keeper.apiUrl}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+    const metrics = await fetch(`${a.apiUrl}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
     assert.equal(metrics.status, 200);
     const text = await metrics.text();
     assert.match(text, new RegExp(`^keeper_messages_stored_total ${COUNT}$`, 'm'));
@@ -177,7 +177,7 @@ describe('relay → archive → Store v3, with real nodes on loopback', () => {
   it('refuses a request from a foreign web origin or Host name', async () => {
     const token = (await import('node:fs')).readFileSync(`${a.dataDir}/api-token`, 'utf8').trim();
     const headers = { Authorization: `Bearer ${token}` };
-    const url = `${a.keeper.apiUrl}/api/status`;
+    const url = `${a.apiUrl}/api/status`;
     assert.equal((await fetch(url, { headers: { ...headers, Origin: 'http://evil.example' } })).status, 403);
     const { request } = await import('node:http');
     const status = await new Promise<number | undefined>((resolve, reject) => {

@@ -10,6 +10,8 @@ import { decodeResponse, STORE_CODEC } from '../../main/core/store/codec.ts';
 import { storeQuery } from '../../main/core/store/client.ts';
 import { seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
+import { startStoreClient } from '../helpers/store-client.ts';
+import type { Libp2p } from '@libp2p/interface';
 import { hex, series, TEST_PUBSUB } from '../helpers/messages.ts';
 
 const T0 = BigInt(Date.now() - 3_600_000) * 1_000_000n;
@@ -17,16 +19,16 @@ const seeded = series(250, T0);
 
 describe('Store v3 on the wire', () => {
   let server: TestKeeper;
-  let client: TestKeeper;
+  let client: Libp2p;
 
   before(async () => {
     const dir = tempDataDir();
     seedArchive(dir, seeded);
     server = await startKeeper({}, dir);
-    client = await startKeeper();
+    client = await startStoreClient();
   });
   after(async () => {
-    await client?.dispose();
+    await client?.stop();
     await server?.dispose();
   });
 
@@ -34,7 +36,7 @@ describe('Store v3 on the wire', () => {
     const got: string[] = [];
     let cursor: Uint8Array | undefined;
     for (let i = 0; i < 10; i++) {
-      const res = await storeQuery(client.keeper.libp2p, multiaddr(server.tcpAddr), {
+      const res = await storeQuery(client, multiaddr(server.tcpAddr), {
         pubsubTopic: TEST_PUBSUB,
         paginationLimit: 100n,
         paginationCursor: cursor,
@@ -48,7 +50,7 @@ describe('Store v3 on the wire', () => {
   });
 
   async function rawExchange(frame: Uint8Array): Promise<ReturnType<typeof decodeResponse>> {
-    const stream = await client.keeper.libp2p.dialProtocol(multiaddr(server.tcpAddr), STORE_CODEC);
+    const stream = await client.dialProtocol(multiaddr(server.tcpAddr), STORE_CODEC);
     const io = lpStream(stream);
     await io.unwrap().sink([frame]);
     return decodeResponse(await io.read({ signal: AbortSignal.timeout(5000) }));
@@ -67,10 +69,10 @@ describe('Store v3 on the wire', () => {
   });
 
   it('still answers a valid query afterwards, and counts what it answered', async () => {
-    const res = await storeQuery(client.keeper.libp2p, server.keeper.peerId, { pubsubTopic: TEST_PUBSUB, paginationLimit: 5n });
+    const res = await storeQuery(client, multiaddr(server.tcpAddr), { pubsubTopic: TEST_PUBSUB, paginationLimit: 5n });
     assert.equal(res.statusCode, 200);
     assert.equal(res.messages.length, 5);
-    const s = await server.keeper.status();
+    const s = await server.status();
     assert.ok((s.store.requests['400'] ?? 0) >= 2);
     assert.ok((s.store.requests['200'] ?? 0) >= 4);
   });

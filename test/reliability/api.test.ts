@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { COMMANDS } from '../../main/core/api/contract.ts';
-import { defaultConfig } from '../../main/core/config.ts';
+import { COMMANDS } from '../../main/contract/contract.ts';
+import { defaultConfig } from '../../main/core/settings/config.ts';
 import { redact } from '../../main/electron/log-file.ts';
 import { startKeeper } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
@@ -38,7 +38,7 @@ describe('local API', () => {
   it('needs the token on every data route', async () => {
     k = await startKeeper();
     const token = readFileSync(join(k.dataDir, 'api-token'), 'utf8').trim();
-    const base = k.keeper.apiUrl;
+    const base = k.apiUrl;
     const routes: [string, string][] = [
       ['GET', '/api/status'],
       ['GET', '/api/stream'],
@@ -56,7 +56,7 @@ describe('local API', () => {
 
   it('refuses other web origins and Host names, even with the token', async () => {
     const token = readFileSync(join(k!.dataDir, 'api-token'), 'utf8').trim();
-    const base = k!.keeper.apiUrl;
+    const base = k!.apiUrl;
     const auth = { Authorization: `Bearer ${token}` };
     assert.equal(await raw(`${base}/api/status`, 'GET', { ...auth, Origin: 'https://evil.example' }), 403);
     assert.equal(await raw(`${base}/api/status`, 'GET', { ...auth, Origin: 'null' }), 403);
@@ -67,7 +67,7 @@ describe('local API', () => {
 
   it('keeps the token out of the log it serves and the log file', async () => {
     const token = readFileSync(join(k!.dataDir, 'api-token'), 'utf8').trim();
-    const log = await k!.keeper.getLog();
+    const log = await k!.keeper.commands.getLog();
     assert.ok(log.ok);
     const text = JSON.stringify(log.value);
     assert.ok(text.includes('"event":"ready"'));

@@ -10,13 +10,15 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { join } from 'node:path';
 import { Archive } from '../../main/core/archive/archive.ts';
 import { HistoryStore } from '../../main/core/history/history-store.ts';
-import { ARCHIVE_FILE } from '../../main/core/paths.ts';
+import { ARCHIVE_FILE } from '../../main/core/settings/paths.ts';
 import { seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
 import { startKeeperProcess } from '../helpers/keeper-process.ts';
 import type { KeeperProcess } from '../helpers/keeper-process.ts';
 import { archiveMessage, hex, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
 import { servedHashes } from '../helpers/store-node.ts';
+import { startStoreClient } from '../helpers/store-client.ts';
+import type { Libp2p } from '@libp2p/interface';
 import { dial, startWakuClient } from '../helpers/waku-client.ts';
 import type { WakuClient } from '../helpers/waku-client.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -26,7 +28,7 @@ const MS = 1_000_000n;
 
 describe('SIGKILL during relay ingest and gap filling', () => {
   let a: TestKeeper | undefined;
-  let reader: TestKeeper | undefined;
+  let reader: Libp2p | undefined;
   let publisher: WakuClient | undefined;
   let b: KeeperProcess | undefined;
   let publish: NodeJS.Timeout | undefined;
@@ -34,7 +36,7 @@ describe('SIGKILL during relay ingest and gap filling', () => {
     clearInterval(publish);
     await b?.kill();
     await publisher?.stop();
-    await reader?.dispose();
+    await reader?.stop();
     await a?.dispose();
   });
 
@@ -49,7 +51,7 @@ describe('SIGKILL during relay ingest and gap filling', () => {
     const aDir = tempDataDir();
     seedArchive(aDir, seeded);
     a = await startKeeper({ storeRateLimit: { capacity: 400, perSecond: 100 } }, aDir);
-    reader = await startKeeper();
+    reader = await startStoreClient();
     publisher = await startWakuClient({ pubsubTopics: [TEST_PUBSUB] });
     await dial(publisher, a.tcpAddr);
     let published = 0;
@@ -69,7 +71,7 @@ describe('SIGKILL during relay ingest and gap filling', () => {
     for (let i = 0; i < kills; i++) {
       b = await startKeeperProcess(bDir, args, TEST_PUBSUB);
       await new Promise((r) => setTimeout(r, 300 + rand(2200)));
-      const served = await servedHashes(reader.keeper.libp2p, multiaddr(b.tcpAddr), TEST_PUBSUB).catch(() => [] as string[]);
+      const served = await servedHashes(reader, multiaddr(b.tcpAddr), TEST_PUBSUB).catch(() => [] as string[]);
       const killedAt = Date.now();
       await b.kill();
 
@@ -102,7 +104,7 @@ describe('SIGKILL during relay ingest and gap filling', () => {
       const s = await b!.status();
       return s.history.fill.lastPass !== null && s.history.fill.lastPass.open === 0 && !s.history.fill.running;
     }, { timeoutMs: 120_000, intervalMs: 200 });
-    const held = new Set(await servedHashes(reader.keeper.libp2p, multiaddr(b.tcpAddr), TEST_PUBSUB));
+    const held = new Set(await servedHashes(reader, multiaddr(b.tcpAddr), TEST_PUBSUB));
     const missing = seeded.filter((m) => !held.has(hex(m.hash))).length;
     assert.equal(missing, 0, 'all of the gap is held');
     const s = await b.status();

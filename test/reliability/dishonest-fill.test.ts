@@ -8,7 +8,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { multiaddr } from '@multiformats/multiaddr';
-import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
+import type { ArchiveMessage } from '../../main/core/message/message.ts';
 import { startKeeper } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
 import { hex, series, TEST_PUBSUB } from '../helpers/messages.ts';
@@ -54,7 +54,7 @@ describe('gap filling among dishonest store peers', () => {
     await waitFor('the first fill pass to end', () => b!.events.some((e) => e.event === 'fill:end'), { timeoutMs: 90_000 });
     const ms = performance.now() - started;
 
-    const s = await b.keeper.status();
+    const s = await b.status();
     const byId = new Map(s.history.storePeers.map((p) => [p.peerId, p]));
     // Everything true is held, nothing forged.
     const held = new Set(await servedHashes(honest.node, multiaddr(b.tcpAddr), TEST_PUBSUB));

@@ -36,7 +36,7 @@ describe('hostile relay traffic', () => {
     const raw = (m: Partial<proto_message.WakuMessage>): Uint8Array => proto_message.WakuMessage.encode({ payload: new Uint8Array(10), contentTopic: TEST_CONTENT[0], timestamp: now, version: 0, ...m });
     // Valid ones first: refusals lower the sender's gossipsub score.
     for (let i = 0; i < 10; i++) await client.relay.publish(TEST_PUBSUB, raw({ payload: Buffer.from(`ok ${i}`), timestamp: now + BigInt(i) }));
-    await waitFor('the valid messages stored', async () => (await k!.keeper.status()).archive.messages === 10);
+    await waitFor('the valid messages stored', async () => (await k!.status()).archive.messages === 10);
     const bad: [string, Uint8Array][] = [
       ['undecodable', Uint8Array.from([0xff, 0xff, 0xff, 0xff])],
       ['too-large', raw({ payload: new Uint8Array(150 * 1024 + 1) })],
@@ -53,15 +53,15 @@ describe('hostile relay traffic', () => {
     const expected: Record<string, number> = {};
     for (const [reason] of bad) expected[reason] = (expected[reason] ?? 0) + 1;
     await waitFor('every bad message counted', async () => {
-      const r = (await k!.keeper.status()).ingest.rejected;
+      const r = (await k!.status()).ingest.rejected;
       return Object.entries(expected).every(([reason, n]) => r[reason as keyof typeof r] === n);
     });
-    const s = await k.keeper.status();
+    const s = await k.status();
     assert.equal(s.archive.messages, 10, 'none of them stored');
     assert.equal(s.ingest.stored, 10);
     assert.deepEqual(s.topics.map((t) => t.pubsubTopic), [TEST_PUBSUB], 'the other topic is not relayed or kept');
     const token = readFileSync(join(k.dataDir, 'api-token'), 'utf8').trim();
-    const metrics = await (await fetch(`${k.keeper.apiUrl}/metrics`, { headers: { Authorization: `Bearer ${token}` } })).text();
+    const metrics = await (await fetch(`${k.apiUrl}/metrics`, { headers: { Authorization: `Bearer ${token}` } })).text();
     for (const [reason, n] of Object.entries(expected)) {
       assert.match(metrics, new RegExp(`^keeper_messages_rejected_total\\{reason="${reason}"\\} ${n}$`, 'm'));
     }

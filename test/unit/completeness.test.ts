@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { topicHistory } from '../../main/core/history/completeness.ts';
+import { overallShares, topicHistory } from '../../main/core/history/completeness.ts';
 import type { CoverageRow } from '../../main/core/history/history-store.ts';
-import { DAY_MS } from '../../main/core/history/intervals.ts';
+import { DAY_MS } from '../../main/core/util/time.ts';
 
 const T = 'topic';
 let id = 0;
@@ -56,5 +56,12 @@ describe('completeness', () => {
     assert.equal(h.coveredShare, 1);
     assert.equal(h.verifiedShare, 1);
     assert.deepEqual(h.gaps, []);
+  });
+
+  it('sums topics up as the mean of their shares, and nothing as zero', () => {
+    const full = topicHistory('a', [row('online', 10 * DAY_MS, 12 * DAY_MS)], window, () => undefined);
+    const half = topicHistory('b', [row('filled', 10 * DAY_MS, 11 * DAY_MS, false, ['p'])], window, () => undefined);
+    assert.deepEqual(overallShares([full, half]), { coveredShare: 0.75, verifiedShare: 0.5 });
+    assert.deepEqual(overallShares([]), { coveredShare: 0, verifiedShare: 0 });
   });
 });

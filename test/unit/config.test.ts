@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, DAY_MS, defaultConfig, parseCli, parseDuration, parseHostPort, parseSize } from '../../main/core/config.ts';
-import { defaultDataDir } from '../../main/core/paths.ts';
+import { defaultConfig, parseCli, parseDuration, parseHostPort, parseSize } from '../../main/core/settings/config.ts';
+import { ConfigError } from '../../main/core/util/errors.ts';
+import { DAY_MS } from '../../main/core/util/time.ts';
+import { defaultDataDir } from '../../main/core/settings/paths.ts';
 
 const PEER = '/ip4/127.0.0.1/tcp/60000/p2p/16Uiu2HAmSYDMqbqJQxZVc8niDBwxTaJeMzs98szZBEBotvvjDayZ';
 

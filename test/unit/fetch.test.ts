@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { proto_message } from '@waku/proto';
-import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
+import type { ArchiveMessage } from '../../main/core/message/message.ts';
 import { fetchRange } from '../../main/core/history/fetch.ts';
 import type { QueryFn } from '../../main/core/history/fetch.ts';
 import type { StoreQueryResponse } from '../../main/core/store/codec.ts';

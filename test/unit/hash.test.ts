@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { messageHash as wakuMessageHash } from '@waku/message-hash';
 import { messageHash as coreMessageHash } from '@waku/core';
-import { fromHex, messageHash, toHex } from '../../main/core/archive/hash.ts';
+import { fromHex, messageHash, toHex } from '../../main/core/message/hash.ts';
 
 // DESIGN §3, from 14/WAKU2-MESSAGE.
 const pubsubTopic = '/waku/2/default-waku/proto';

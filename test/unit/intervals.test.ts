@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { clip, DAY_MS, normalize, splitByDay, subtract, totalLength } from '../../main/core/history/intervals.ts';
+import { clip, normalize, splitByDay, subtract, totalLength } from '../../main/core/history/intervals.ts';
+import { DAY_MS } from '../../main/core/util/time.ts';
 
 const iv = (start: number, end: number) => ({ start, end });
 

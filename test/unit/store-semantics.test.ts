@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Archive } from '../../main/core/archive/archive.ts';
-import type { ArchiveMessage } from '../../main/core/archive/archive.ts';
+import type { ArchiveMessage } from '../../main/core/message/message.ts';
 import { answerFrame } from '../../main/core/store/answer.ts';
 import { decodeResponse, encodeRequest, encodeResponse } from '../../main/core/store/codec.ts';
 import type { StoreQueryRequest, StoreQueryResponse } from '../../main/core/store/codec.ts';

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_CLOCK_SKEW_NS, MAX_MESSAGE_BYTES, validateMessage } from '../../main/core/archive/validate.ts';
-import type { ValidatableMessage } from '../../main/core/archive/validate.ts';
-import { decodeForArchive } from '../../main/core/archive/ingest.ts';
-import { isValidContentTopic, isValidPubsubTopic, parseShardTopic } from '../../main/core/topics.ts';
+import { MAX_CLOCK_SKEW_NS, MAX_MESSAGE_BYTES, validateMessage } from '../../main/core/message/validate.ts';
+import type { ValidatableMessage } from '../../main/core/message/validate.ts';
+import { decodeForArchive } from '../../main/core/message/decode.ts';
+import { isValidContentTopic, isValidPubsubTopic, parseShardTopic } from '../../main/core/message/topics.ts';
 import { wakuMessageBytes } from '../helpers/messages.ts';
 
 const NOW = 1_760_000_000_000_000_000n;

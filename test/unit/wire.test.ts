@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { proto_message } from '@waku/proto';
-import { decodeWakuMessage } from '../../main/core/archive/wire.ts';
+import { decodeWakuMessage } from '../../main/core/message/wire.ts';
 
 describe('WakuMessage wire decoder', () => {
   let seed = 99;

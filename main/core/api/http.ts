@@ -8,15 +8,16 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ApiErrorCode, ApiResult, CommandName, KeeperCommands } from './contract.ts';
-import { COMMANDS } from './contract.ts';
+import type { ApiErrorCode, ApiResult, CommandName, KeeperCommands } from '../../contract/contract.ts';
+import { COMMANDS } from '../../contract/contract.ts';
 import { tokenMatches } from './token.ts';
 import { DASHBOARD_CSP, dashboardBuilt, dashboardFile } from './dashboard-files.ts';
-import { startFeed } from './feed.ts';
-import type { FeedSource } from './feed.ts';
+import type { StatusPublisher } from './status-publisher.ts';
 
-export interface ApiBackend extends FeedSource {
+export interface ApiBackend {
   commands: KeeperCommands;
+  /** The live feed of status snapshots and log entries. */
+  feed: Pick<StatusPublisher, 'subscribe'>;
   metrics(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -142,7 +143,7 @@ export class ApiServer {
     const send = (event: string, data: unknown): void => {
       if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    const stop = startFeed(this.backend, { status: (s) => send('status', s), log: (e) => send('log', e) });
+    const stop = this.backend.feed.subscribe({ status: (s) => send('status', s), log: (e) => send('log', e) });
     const end = (): void => {
       stop();
       this.streams.delete(res);

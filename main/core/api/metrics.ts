@@ -3,7 +3,7 @@
  * the two can never disagree. One registry per Keeper.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { KeeperStatus } from './contract.ts';
+import type { KeeperStatus } from '../../contract/contract.ts';
 
 export class KeeperMetrics {
   readonly registry = new Registry();

@@ -1,8 +1,9 @@
 /** The local API's bearer token: random, created once, readable by the user only. */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_TOKEN_FILE } from '../paths.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
+import { API_TOKEN_FILE } from '../settings/paths.ts';
 
 export function loadOrCreateToken(dataDir: string): string {
   const path = join(dataDir, API_TOKEN_FILE);
@@ -10,10 +11,8 @@ export function loadOrCreateToken(dataDir: string): string {
     const token = readFileSync(path, 'utf8').trim();
     if (/^[0-9a-f]{64}$/.test(token)) return token;
   }
-  mkdirSync(dataDir, { recursive: true });
   const token = randomBytes(32).toString('hex');
-  writeFileSync(`${path}.tmp`, `${token}\n`, { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(path, `${token}\n`, { mode: 0o600 });
   return token;
 }
 

@@ -3,7 +3,9 @@
  * periodically. Work is done in short batches with a turn of the event loop
  * between them, so relay and store serving never wait long on a prune.
  */
-import type { Archive, DeletedSummary } from './archive.ts';
+import type { Archive } from './archive.ts';
+import type { DeletedSummary } from './types.ts';
+import { msToNs } from '../util/time.ts';
 
 export interface RetentionPolicy {
   readonly name: string;
@@ -25,7 +27,7 @@ export class AgeRetention implements RetentionPolicy {
   }
 
   async execute(archive: Archive, signal?: AbortSignal): Promise<DeletedSummary> {
-    const cutoffNs = BigInt(this.now() - this.maxAgeMs) * 1_000_000n;
+    const cutoffNs = msToNs(this.now() - this.maxAgeMs);
     const total: DeletedSummary = { messages: 0, bytes: 0 };
     while (!signal?.aborted && archive.isOpen) {
       const d = archive.deleteOlderThan(cutoffNs, BATCH);
@@ -81,4 +83,67 @@ export async function applyRetention(
   const deleted = Object.values(result).reduce((n, d) => n + d.messages, 0);
   if (deleted > 0 && archive.isOpen) archive.releaseFreePages(100_000);
   return result;
+}
+
+export interface RetentionSchedulerOptions {
+  /** The policies as they stand now (quota and retention can change at run time). */
+  policies: () => readonly RetentionPolicy[];
+  intervalMs: number;
+  /** After each run, with what each policy deleted. */
+  onRun?: (deleted: Record<string, DeletedSummary>) => void;
+  onError?: (err: unknown) => void;
+}
+
+/** Runs the retention policies at start, every interval, and soon after a change asks for it. */
+export class RetentionScheduler {
+  private readonly archive: Archive;
+  private readonly o: RetentionSchedulerOptions;
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(archive: Archive, opts: RetentionSchedulerOptions) {
+    this.archive = archive;
+    this.o = opts;
+  }
+
+  start(): void {
+    this.runIn(0);
+  }
+
+  /** Runs the policies as soon as the current run (if any) is done. */
+  runSoon(): void {
+    this.runIn(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.abort.abort();
+    await this.running;
+  }
+
+  private runIn(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // The next regular run is planned after this one, unless a change asked for one meanwhile.
+      this.running = this.running.then(() => this.run()).then(() => {
+        if (this.timer === undefined) this.runIn(this.o.intervalMs);
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async run(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const deleted = await applyRetention(this.archive, this.o.policies(), this.abort.signal);
+      if (this.archive.isOpen) this.o.onRun?.(deleted);
+    } catch (err) {
+      this.o.onError?.(err);
+    }
+  }
 }

@@ -3,7 +3,7 @@
  * (online or filled), what is verified by the quorum, and the gaps left with
  * the reason each is still open. Pure: coverage rows and the clock in, figures out.
  */
-import type { FilledRange, GapReason, GapStatus, TimeRange, TimelineSegment, TopicHistory } from '../api/contract.ts';
+import type { FilledRange, GapReason, GapStatus, TimeRange, TimelineSegment, TopicHistory } from '../../contract/contract.ts';
 import type { CoverageRow } from './history-store.ts';
 import { clip, normalize, splitByDay, subtract, totalLength } from './intervals.ts';
 import type { Interval } from './intervals.ts';
@@ -81,4 +81,14 @@ function dedupeOverlaps(sorted: TimelineSegment[]): TimelineSegment[] {
     edge = s.endMs;
   }
   return out;
+}
+
+/**
+ * Completeness over every relayed topic: the mean of their shares (each topic's
+ * window has the same length, so this is the time-weighted mean).
+ */
+export function overallShares(topics: readonly TopicHistory[]): { coveredShare: number; verifiedShare: number } {
+  if (topics.length === 0) return { coveredShare: 0, verifiedShare: 0 };
+  const sum = (pick: (t: TopicHistory) => number): number => topics.reduce((n, t) => n + pick(t), 0);
+  return { coveredShare: sum((t) => t.coveredShare) / topics.length, verifiedShare: sum((t) => t.verifiedShare) / topics.length };
 }

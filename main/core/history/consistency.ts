@@ -5,18 +5,18 @@
  * a peer holds that this archive lacks is fetched by hash. Plain Store v3, so it
  * works against any store node, nwaku included.
  */
-import type { ConsistencyStatus } from '../api/contract.ts';
-import { checkStoreEntry } from '../archive/ingest.ts';
-import { toHex, fromHex } from '../archive/hash.ts';
+import type { ConsistencyStatus } from '../../contract/contract.ts';
+import { checkStoreEntry } from '../message/store-answer.ts';
+import { toHex, fromHex } from '../message/hash.ts';
 import { MAX_CONTENT_TOPICS, MAX_PAGE_SIZE, StoreStatus } from '../store/codec.ts';
 import { MAX_HASHES } from '../store/query.ts';
-import type { HistoryDeps } from './filler.ts';
+import type { HistoryDeps } from './deps.ts';
+import { errorMessage } from '../util/errors.ts';
+import { msToNs } from '../util/time.ts';
 
 export interface ConsistencyOptions {
   intervalMs: number;
   settleMs: number;
-  /** Content topics to compare (the kept ones); empty compares the whole pubsub topic. */
-  contentTopics: () => readonly string[];
   isOnline: (pubsubTopic: string) => boolean;
   /** Peers compared per check. */
   peersPerCheck?: number;
@@ -58,7 +58,7 @@ export class ConsistencyChecker {
   /** One check of every online topic. */
   async run(): Promise<void> {
     const end = this.o.now() - this.o.settleMs;
-    for (const topic of this.d.pubsubTopics) {
+    for (const topic of this.d.topics.pubsubTopics) {
       if (this.abort.signal.aborted) return;
       if (!this.o.isOnline(topic)) {
         this.checkedUntil.delete(topic);
@@ -77,8 +77,8 @@ export class ConsistencyChecker {
 
   /** Compares [startMs, endMs] of a topic with up to `peersPerCheck` peers; true when one answered. */
   private async check(pubsubTopic: string, startMs: number, endMs: number): Promise<boolean> {
-    const startNs = BigInt(startMs) * 1_000_000n;
-    const endNs = BigInt(endMs) * 1_000_000n;
+    const startNs = msToNs(startMs);
+    const endNs = msToNs(endMs);
     const ours = this.ourHashes(pubsubTopic, startNs, endNs);
     let answered = 0;
     let missingTotal = 0;
@@ -89,7 +89,7 @@ export class ConsistencyChecker {
       try {
         theirs = await this.theirHashes(peer.peerId, pubsubTopic, startNs, endNs);
       } catch (err) {
-        this.d.peers.recordFailure(peer.peerId, err instanceof Error ? err.message : String(err));
+        this.d.peers.recordFailure(peer.peerId, errorMessage(err));
         continue;
       }
       answered++;
@@ -111,7 +111,7 @@ export class ConsistencyChecker {
 
   private ourHashes(pubsubTopic: string, startNs: bigint, endNs: bigint): Set<string> {
     const hashes = new Set<string>();
-    const kept = this.o.contentTopics();
+    const kept = this.d.topics.keptContentTopics;
     const topics = kept.length > 0 ? kept : undefined;
     let cursor;
     for (;;) {
@@ -135,7 +135,7 @@ export class ConsistencyChecker {
   private async theirHashes(peerId: string, pubsubTopic: string, startNs: bigint, endNs: bigint): Promise<Set<string>> {
     const hashes = new Set<string>();
     const chunks: (readonly string[])[] = [];
-    const kept = this.o.contentTopics();
+    const kept = this.d.topics.keptContentTopics;
     for (let i = 0; i < kept.length; i += MAX_CONTENT_TOPICS) chunks.push(kept.slice(i, i + MAX_CONTENT_TOPICS));
     if (chunks.length === 0) chunks.push([]);
     for (const contentTopics of chunks) {
@@ -181,10 +181,9 @@ export class ConsistencyChecker {
       for (const entry of res.messages) {
         const checked = checkStoreEntry(entry, { pubsubTopic, startNs, endNs });
         if (!checked.ok || !batch.includes(toHex(checked.message.hash))) rejected++;
-        else if (this.d.keep === undefined || this.d.keep(checked.message.contentTopic)) valid.push(checked.message);
+        else if (this.d.topics.keeps(checked.message.contentTopic)) valid.push(checked.message);
       }
-      const inserted = this.d.archive.insert(valid);
-      if (inserted > 0) this.d.onStored?.(inserted);
+      if (this.d.writer.store(valid) === null) break;
       this.d.peers.recordMessages(peerId, valid.length, rejected);
       stored.push(...valid.map((m) => toHex(m.hash)));
     }

@@ -4,12 +4,13 @@
  * must advance, and a page budget. A peer that breaks the rules is cut off and
  * its answer counts as incomplete; what it sent that passed the checks is kept.
  */
-import type { ArchiveMessage } from '../archive/archive.ts';
-import { checkStoreEntry } from '../archive/ingest.ts';
-import type { AskedRange } from '../archive/ingest.ts';
+import type { ArchiveMessage } from '../message/message.ts';
+import { checkStoreEntry } from '../message/store-answer.ts';
+import type { AskedRange } from '../message/store-answer.ts';
 import type { StoreQueryRequest, StoreQueryResponse } from '../store/codec.ts';
 import { MAX_PAGE_SIZE, StoreStatus } from '../store/codec.ts';
-import type { RejectReason } from '../archive/validate.ts';
+import type { RejectReason } from '../message/validate.ts';
+import { errorMessage } from '../util/errors.ts';
 
 /** Rejections no honest store makes: the answer that holds one is not trusted as complete. */
 const FORGERIES: ReadonlySet<RejectReason> = new Set(['hash-mismatch', 'outside-window', 'wrong-topic', 'missing-message']);
@@ -25,9 +26,10 @@ export interface FetchRangeOptions {
   signal: AbortSignal;
   /**
    * Each checked page, with the cursor to resume from after it; `complete` once
-   * the peer has answered the whole range.
+   * the peer has answered the whole range. Returning false stops the fetch: the
+   * page could not be kept here (a full disk), which is no fault of the peer.
    */
-  onPage: (valid: ArchiveMessage[], rejected: number, resumeCursor: Uint8Array | null, complete: boolean) => void;
+  onPage: (valid: ArchiveMessage[], rejected: number, resumeCursor: Uint8Array | null, complete: boolean) => boolean | void;
   /** Waits before retrying a 429; bounded by `maxRateLimitRetries`. */
   rateLimitWaitMs?: number;
   maxRateLimitRetries?: number;
@@ -41,11 +43,16 @@ export interface FetchOutcome {
   /** Mean request round trip. */
   rttMs: number | null;
   error: string | null;
+  /** The fetch stopped for a reason of ours (the page could not be stored), not the peer's. */
+  local: boolean;
 }
+
+/** What `error` says when a page could not be kept here. */
+export const UNSTORABLE = 'the archive cannot be written';
 
 export async function fetchRange(query: QueryFn, opts: FetchRangeOptions): Promise<FetchOutcome> {
   const { range } = opts;
-  const out: FetchOutcome = { complete: false, pages: 0, provided: 0, rejected: 0, rttMs: null, error: null };
+  const out: FetchOutcome = { complete: false, pages: 0, provided: 0, rejected: 0, rttMs: null, error: null, local: false };
   let cursor: Uint8Array | null = opts.resumeCursor ?? null;
   let last: { timestamp: bigint; hash: Buffer } | undefined;
   let rttTotal = 0;
@@ -70,7 +77,7 @@ export async function fetchRange(query: QueryFn, opts: FetchRangeOptions): Promi
         opts.signal,
       );
     } catch (err) {
-      return fail(out, err instanceof Error ? err.message : String(err));
+      return fail(out, errorMessage(err));
     }
     rttTotal += performance.now() - started;
     if (res.statusCode === StoreStatus.TOO_MANY_REQUESTS && retries < (opts.maxRateLimitRetries ?? 5)) {
@@ -107,27 +114,26 @@ export async function fetchRange(query: QueryFn, opts: FetchRangeOptions): Promi
     const next = res.paginationCursor ?? null;
     out.provided += valid.length;
     out.rejected += rejected;
-    if (disorder) {
+    // A peer that breaks the answer rules is cut off: what passed is kept, its answer is not complete.
+    const fault = disorder
+      ? 'answered out of order or replayed a page'
+      : next !== null && res.messages.length === 0
+        ? 'gave an empty page with a cursor'
+        : next !== null && cursor !== null && Buffer.compare(Buffer.from(next), Buffer.from(cursor)) === 0
+          ? 'gave the same cursor twice'
+          : forged > 0
+            ? `sent ${forged} forged message${forged === 1 ? '' : 's'} (wrong hash, topic or time)`
+            : res.messages.length > 0 && valid.length === 0
+              ? 'gave a page of nothing but invalid messages'
+              : null;
+    if (fault !== null) {
       opts.onPage(valid, rejected, cursor, false);
-      return fail(out, 'answered out of order or replayed a page');
+      return fail(out, fault);
     }
-    if (next !== null && res.messages.length === 0) {
-      opts.onPage(valid, rejected, cursor, false);
-      return fail(out, 'gave an empty page with a cursor');
+    if (opts.onPage(valid, rejected, next, next === null) === false) {
+      out.local = true;
+      return fail(out, UNSTORABLE);
     }
-    if (next !== null && cursor !== null && Buffer.compare(Buffer.from(next), Buffer.from(cursor)) === 0) {
-      opts.onPage(valid, rejected, cursor, false);
-      return fail(out, 'gave the same cursor twice');
-    }
-    if (forged > 0) {
-      opts.onPage(valid, rejected, cursor, false);
-      return fail(out, `sent ${forged} forged message${forged === 1 ? '' : 's'} (wrong hash, topic or time)`);
-    }
-    if (res.messages.length > 0 && valid.length === 0) {
-      opts.onPage(valid, rejected, cursor, false);
-      return fail(out, 'gave a page of nothing but invalid messages');
-    }
-    opts.onPage(valid, rejected, next, next === null);
     if (next === null) {
       out.complete = true;
       return out;

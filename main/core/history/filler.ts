@@ -6,36 +6,23 @@
  * filled when at least one peer answered it completely — verified when the
  * quorum did. Progress is saved with each page, so a crash resumes mid-window.
  */
-import type { Archive, ArchiveMessage } from '../archive/archive.ts';
-import type { FillPassSummary, FillStatus, KeeperEvent } from '../api/contract.ts';
-import type { StoreQueryRequest, StoreQueryResponse } from '../store/codec.ts';
+import type { ArchiveMessage } from '../message/message.ts';
+import type { FillPassSummary, FillStatus } from '../../contract/contract.ts';
 import type { GapNote } from './completeness.ts';
 import { gapsOf } from './completeness.ts';
 import { fetchRange } from './fetch.ts';
-import type { HistoryStore } from './history-store.ts';
+import type { HistoryDeps } from './deps.ts';
 import type { Interval } from './intervals.ts';
 import { clip, splitByDay } from './intervals.ts';
-import type { StorePeerRegistry } from './store-peers.ts';
+import { msToNs, nsToMs } from '../util/time.ts';
 
-/** Asks `peerId` one Store v3 request. */
-export type PeerQueryFn = (peerId: string, request: Partial<StoreQueryRequest>, signal: AbortSignal) => Promise<StoreQueryResponse>;
-
-export interface HistoryDeps {
-  archive: Archive;
-  history: HistoryStore;
-  peers: StorePeerRegistry;
-  query: PeerQueryFn;
-  pubsubTopics: readonly string[];
-  /** Which content topics to keep; undefined keeps all. */
-  keep?: ((contentTopic: string) => boolean) | undefined;
-  emit: (e: KeeperEvent) => void;
-  /** Messages new to the archive, for the ingest counters. */
-  onStored?: (count: number) => void;
-}
+/** Share of the quota at which the archive counts as full for gap filling. */
+const QUOTA_FULL = 0.9;
 
 export interface FillerOptions {
   fillQuorum: number;
-  retentionMs: number;
+  /** The retention window as it stands now (the dashboard can change it). */
+  retentionMs: () => number;
   /** The newest stretch is left alone for this long: relay may still deliver into it. */
   settleMs: number;
   intervalMs: number;
@@ -50,10 +37,11 @@ export interface FillerOptions {
    */
   isOnline?: (pubsubTopic: string) => boolean;
   /**
-   * The time (ms) before which history was let go for space, when the archive is
-   * at its quota; filling stops there rather than fetch what the quota would drop.
+   * The archive's quota as it stands now: when the archive is (nearly) at it,
+   * history older than its oldest message was let go for space, and filling
+   * stops there rather than fetch what the quota would drop again.
    */
-  quotaHorizon?: () => number | null;
+  quotaBytes?: () => number;
 }
 
 interface WindowWork {
@@ -74,6 +62,8 @@ export class GapFiller {
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private triggerTimer: NodeJS.Timeout | undefined;
+  /** The pass planned for when the newest stretch has settled. */
+  private later: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -82,7 +72,7 @@ export class GapFiller {
 
   constructor(deps: HistoryDeps, opts: FillerOptions) {
     this.d = deps;
-    this.o = { marginMs: MARGIN_MS, maxPagesPerWindow: 50_000, now: Date.now, isOnline: () => false, quotaHorizon: () => null, ...opts };
+    this.o = { marginMs: MARGIN_MS, maxPagesPerWindow: 50_000, now: Date.now, isOnline: () => false, quotaBytes: () => Infinity, ...opts };
   }
 
   start(): void {
@@ -114,6 +104,16 @@ export class GapFiller {
     this.triggerTimer.unref();
   }
 
+  /**
+   * Relay covers a topic again: the downtime before it is a gap, but only once
+   * it has settled, so a pass now and one when the newest of it has settled.
+   */
+  onlineAgain(): void {
+    this.trigger();
+    this.later = setTimeout(() => this.trigger(), this.o.settleMs + 100);
+    this.later.unref();
+  }
+
   /** Resolves when no pass is running or scheduled (for callers that need a settled state). */
   async idle(): Promise<void> {
     while (this.running || this.triggerTimer) await (this.running ?? new Promise((r) => setTimeout(r, 20)));
@@ -123,20 +123,30 @@ export class GapFiller {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.triggerTimer);
+    clearTimeout(this.later);
     this.triggerTimer = undefined;
     this.abort.abort();
     await this.running;
   }
 
-  setRetention(ms: number): void {
-    this.o.retentionMs = ms;
-  }
-
   /** The retention window as of `now`, without the newest settling stretch, and not before the quota horizon. */
   window(now = this.o.now()): Interval {
     const end = now - this.o.settleMs;
-    const start = Math.min(end, Math.max(now - this.o.retentionMs, this.o.quotaHorizon() ?? -Infinity));
+    const start = Math.min(end, Math.max(now - this.o.retentionMs(), this.quotaHorizon() ?? -Infinity));
     return { start, end };
+  }
+
+  /** The window is cut at the quota: history older than the shares' start was let go for space. */
+  limitedByQuota(now = this.o.now()): boolean {
+    return this.window(now).start > now - this.o.retentionMs();
+  }
+
+  /** When the archive is (nearly) at its quota, the time of its oldest message. */
+  private quotaHorizon(): number | null {
+    const archive = this.d.archive;
+    if (!archive.isOpen || archive.usedBytes() < QUOTA_FULL * this.o.quotaBytes()) return null;
+    const oldest = archive.stats().oldest;
+    return oldest === null ? null : nsToMs(oldest);
   }
 
   noteOf(pubsubTopic: string, gap: Interval): GapNote | undefined {
@@ -150,7 +160,7 @@ export class GapFiller {
   private collectWork(window: Interval): WindowWork[] {
     const candidates = new Set(this.d.peers.candidates().map((p) => p.peerId));
     const work: WindowWork[] = [];
-    for (const pubsubTopic of this.d.pubsubTopics) {
+    for (const pubsubTopic of this.d.topics.pubsubTopics) {
       const rows = this.d.history.coverage(pubsubTopic);
       for (const gap of gapsOf(rows, window)) work.push({ pubsubTopic, window: gap, answered: [] });
       // Unverified windows are asked again when a peer that has not answered them is available.
@@ -169,7 +179,9 @@ export class GapFiller {
     const work = this.collectWork(window);
     if (work.length === 0) return;
     if (work.some((w) => w.window.end === window.end && this.o.isOnline(w.pubsubTopic))) {
-      setTimeout(() => this.trigger(), this.o.settleMs + 100).unref();
+      clearTimeout(this.later);
+      this.later = setTimeout(() => this.trigger(), this.o.settleMs + 100);
+      this.later.unref();
     }
     if (this.d.peers.candidates().length === 0) {
       for (const w of work) if (w.answered.length === 0) this.note(w, { reason: 'no-peer', detail: null });
@@ -183,7 +195,7 @@ export class GapFiller {
       for (const w of work) {
         if (this.abort.signal.aborted) break;
         // The quota filled up during the pass: older windows would only be pruned again.
-        if (w.window.end <= (this.o.quotaHorizon() ?? -Infinity)) break;
+        if (w.window.end <= (this.quotaHorizon() ?? -Infinity)) break;
         const before = this.progress.messages;
         const result = await this.fillWindow(w);
         counts[result]++;
@@ -212,11 +224,11 @@ export class GapFiller {
 
   private async fillWindow(w: WindowWork): Promise<WindowResult> {
     const { pubsubTopic, window } = w;
-    const { archive, history, peers } = this.d;
+    const { archive, writer, history, peers, topics } = this.d;
     const range = {
       pubsubTopic,
-      startNs: BigInt(window.start - this.o.marginMs) * 1_000_000n,
-      endNs: BigInt(window.end + this.o.marginMs) * 1_000_000n,
+      startNs: msToNs(window.start - this.o.marginMs),
+      endNs: msToNs(window.end + this.o.marginMs),
     };
     const saved = new Map(history.progress(pubsubTopic, window.start).map((p) => [p.peerId, p]));
     const complete = new Set([...w.answered, ...[...saved.values()].filter((p) => p.complete).map((p) => p.peerId)]);
@@ -224,6 +236,7 @@ export class GapFiller {
     const provided = new Map<string, number>();
     const errors: string[] = [];
     let newMessages = 0;
+    let unstorable = false;
 
     const fetchFrom = async (peerId: string): Promise<void> => {
       const prior = saved.get(peerId);
@@ -234,23 +247,25 @@ export class GapFiller {
         maxPages: this.o.maxPagesPerWindow,
         signal: this.abort.signal,
         onPage: (valid: ArchiveMessage[], rejected, cursor, done) => {
-          const kept = this.d.keep ? valid.filter((m) => this.d.keep?.(m.contentTopic)) : valid;
-          const inserted = archive.transaction(() => {
-            const n = archive.insert(kept);
-            count += kept.length;
-            history.saveProgress(pubsubTopic, window.start, { peerId, cursor, complete: done, provided: count });
-            return n;
-          });
+          const kept = valid.filter((m) => topics.keeps(m.contentTopic));
+          // The page and the progress it makes commit together, or neither does.
+          const inserted = writer.store(kept, () =>
+            history.saveProgress(pubsubTopic, window.start, { peerId, cursor, complete: done, provided: count + kept.length }),
+          );
+          if (inserted === null) return false;
+          count += kept.length;
           newMessages += inserted;
           this.progress.messages += inserted;
-          if (inserted > 0) this.d.onStored?.(inserted);
           peers.recordMessages(peerId, kept.length, rejected);
+          return true;
         },
       });
       provided.set(peerId, count);
       if (outcome.complete) {
         complete.add(peerId);
         peers.recordSuccess(peerId, outcome.rttMs);
+      } else if (outcome.local) {
+        unstorable = true;
       } else if (!this.abort.signal.aborted) {
         peers.recordFailure(peerId, outcome.error ?? 'incomplete');
         errors.push(`${peerId.slice(-8)}: ${outcome.error ?? 'incomplete'}`);
@@ -259,7 +274,7 @@ export class GapFiller {
 
     // Up to `fillQuorum` peers at a time; a failed one makes room for the next.
     const workers = Array.from({ length: Math.max(1, this.o.fillQuorum - complete.size) }, async () => {
-      while (complete.size < this.o.fillQuorum && !this.abort.signal.aborted) {
+      while (complete.size < this.o.fillQuorum && !this.abort.signal.aborted && !unstorable) {
         const next = queue.shift();
         if (next === undefined) return;
         await fetchFrom(next);
@@ -267,6 +282,11 @@ export class GapFiller {
     });
     await Promise.all(workers);
     if (this.abort.signal.aborted) return 'open';
+    if (unstorable) {
+      // Nothing a peer did: the window stays open and is asked again once the archive takes writes.
+      this.note(w, { reason: 'archive-error', detail: writer.error });
+      return 'open';
+    }
 
     if (complete.size === 0) {
       this.note(w, errors.length > 0 ? { reason: 'peer-failed', detail: errors.join('; ') } : { reason: 'no-peer', detail: null });

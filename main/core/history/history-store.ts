@@ -6,9 +6,11 @@
 import type { Database } from 'better-sqlite3';
 import type { Archive } from '../archive/archive.ts';
 import type { Interval } from './intervals.ts';
-import type { StorePeerRecord, StorePeerSource } from '../api/contract.ts';
+import { DAY_MS } from '../util/time.ts';
+import type { StorePeerSource, StorePeerStatus } from '../../contract/contract.ts';
 
-export type { StorePeerRecord, StorePeerSource };
+/** A store peer's kept record: its status without what is only live (connection, backoff). */
+export type StorePeerRecord = Omit<StorePeerStatus, 'connected' | 'backoffUntilMs'>;
 
 export type CoverageKind = 'online' | 'filled';
 
@@ -133,7 +135,7 @@ export class HistoryStore {
   prune(beforeMs: number): void {
     this.archive.transaction(() => {
       this.s.pruneCoverage.run(beforeMs);
-      this.s.pruneProgress.run(beforeMs - 24 * 60 * 60 * 1000);
+      this.s.pruneProgress.run(beforeMs - DAY_MS);
     });
   }
 

@@ -2,6 +2,8 @@
  * Half-open time intervals [start, end) in ms, and the set arithmetic that
  * coverage, gaps and completeness are made of. Pure functions.
  */
+import { DAY_MS } from '../util/time.ts';
+
 export interface Interval {
   start: number;
   end: number;
@@ -45,7 +47,6 @@ export function totalLength(intervals: readonly Interval[]): number {
   return normalize(intervals).reduce((n, i) => n + (i.end - i.start), 0);
 }
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Splits an interval at UTC day boundaries, so no piece is longer than 24 h

@@ -8,7 +8,8 @@ import type { PeerId } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { HistoryStore } from './history-store.ts';
-import type { StorePeerRecord, StorePeerSource, StorePeerStatus } from '../api/contract.ts';
+import type { StorePeerSource, StorePeerStatus } from '../../contract/contract.ts';
+import type { StorePeerRecord } from './history-store.ts';
 
 export interface RegistryOptions {
   now?: () => number;

@@ -15,7 +15,7 @@ export interface UptimeOptions {
 
 export class UptimeTracker {
   private readonly store: HistoryStore;
-  private readonly topics: readonly string[];
+  private readonly topics: () => readonly string[];
   private readonly isOnline: (pubsubTopic: string) => boolean;
   private readonly heartbeatMs: number;
   private readonly now: () => number;
@@ -24,7 +24,7 @@ export class UptimeTracker {
   private readonly open = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(store: HistoryStore, topics: readonly string[], isOnline: (pubsubTopic: string) => boolean, opts: UptimeOptions) {
+  constructor(store: HistoryStore, topics: () => readonly string[], isOnline: (pubsubTopic: string) => boolean, opts: UptimeOptions) {
     this.store = store;
     this.topics = topics;
     this.isOnline = isOnline;
@@ -42,7 +42,10 @@ export class UptimeTracker {
   /** Records the current state of every topic; runs on each heartbeat. */
   beat(): void {
     const now = this.now();
-    for (const topic of this.topics) {
+    const topics = this.topics();
+    // A topic no longer relayed keeps the end of its last online beat.
+    for (const topic of this.open.keys()) if (!topics.includes(topic)) this.open.delete(topic);
+    for (const topic of topics) {
       const id = this.open.get(topic);
       if (this.isOnline(topic)) {
         if (id === undefined) {

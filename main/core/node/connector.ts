@@ -1,39 +1,18 @@
 /**
  * Keeps the node connected: static peers are dialled at start and redialled
  * with backoff whenever they drop; discovered peers are dialled while the node
- * has fewer connections than it wants.
+ * has fewer connections than it wants. The static peers are the settings':
+ * a store peer added or removed there is dialled or let go here.
  */
 import type { PeerId, PeerInfo } from '@libp2p/interface';
 import { KEEP_ALIVE } from '@libp2p/interface';
-import { multiaddr } from '@multiformats/multiaddr';
-import type { Multiaddr } from '@multiformats/multiaddr';
 import { peerIdFromString } from '@libp2p/peer-id';
+import type { Multiaddr } from '@multiformats/multiaddr';
 import type { KeeperLibp2p } from './libp2p.ts';
-
-export interface StaticPeer {
-  addr: Multiaddr;
-  peerId: PeerId;
-}
-
-/** Parses a peer multiaddr; it must end in /p2p/<peer id>. Throws with a message naming the address. */
-export function parsePeerAddress(text: string): StaticPeer {
-  let addr: Multiaddr;
-  try {
-    addr = multiaddr(text);
-  } catch (err) {
-    throw new Error(`"${text}" is not a multiaddr (${(err as Error).message})`);
-  }
-  const id = addr.getPeerId();
-  if (id === null) throw new Error(`"${text}" has no /p2p/<peer id> part`);
-  try {
-    return { addr, peerId: peerIdFromString(id) };
-  } catch {
-    throw new Error(`"${text}" has an invalid peer id`);
-  }
-}
+import type { PeerAddress } from '../util/peer-address.ts';
+import type { RuntimeSettings, SettingsChange } from '../settings/runtime-settings.ts';
 
 export interface ConnectorOptions {
-  staticPeers: StaticPeer[];
   /** Dial discovered peers while connected to fewer than this. */
   targetPeers?: number;
   minBackoffMs?: number;
@@ -41,9 +20,12 @@ export interface ConnectorOptions {
   onDialError?: (peer: string, err: unknown) => void;
 }
 
+const KEEP = `${KEEP_ALIVE}-keeper`;
+
 export class Connector {
   private readonly node: KeeperLibp2p;
-  private readonly staticPeers: StaticPeer[];
+  private readonly settings: RuntimeSettings;
+  private staticPeers: PeerAddress[] = [];
   private readonly targetPeers: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -53,9 +35,9 @@ export class Connector {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
-  constructor(node: KeeperLibp2p, opts: ConnectorOptions) {
+  constructor(node: KeeperLibp2p, settings: RuntimeSettings, opts: ConnectorOptions = {}) {
     this.node = node;
-    this.staticPeers = opts.staticPeers;
+    this.settings = settings;
     this.targetPeers = opts.targetPeers ?? 12;
     this.minBackoffMs = opts.minBackoffMs ?? 1000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
@@ -64,13 +46,10 @@ export class Connector {
 
   async start(): Promise<void> {
     this.running = true;
-    for (const p of this.staticPeers) {
-      await this.node.peerStore.merge(p.peerId, {
-        multiaddrs: [p.addr],
-        tags: { [`${KEEP_ALIVE}-keeper`]: { value: 100 } },
-      });
-    }
+    this.staticPeers = this.settings.staticPeers;
+    for (const p of this.staticPeers) await this.node.peerStore.merge(p.peerId, { multiaddrs: [p.addr], tags: { [KEEP]: { value: 100 } } });
     this.node.addEventListener('peer:discovery', this.onDiscovery);
+    this.settings.on('change', this.onSettings);
     this.tick();
   }
 
@@ -78,24 +57,26 @@ export class Connector {
     this.running = false;
     clearTimeout(this.timer);
     this.node.removeEventListener('peer:discovery', this.onDiscovery);
+    this.settings.off('change', this.onSettings);
   }
 
-  /** Adds a static peer at run time and dials it. */
-  async addStaticPeer(p: StaticPeer): Promise<void> {
-    if (this.staticPeers.some((s) => s.peerId.equals(p.peerId))) return;
-    this.staticPeers.push(p);
-    await this.node.peerStore.merge(p.peerId, { multiaddrs: [p.addr], tags: { [`${KEEP_ALIVE}-keeper`]: { value: 100 } } });
-    this.dial(p.peerId, p.addr);
-  }
-
-  /** Stops redialling a static peer (an open connection stays until it drops). */
-  async removeStaticPeer(peer: PeerId): Promise<void> {
-    const i = this.staticPeers.findIndex((s) => s.peerId.equals(peer));
-    if (i < 0) return;
-    this.staticPeers.splice(i, 1);
-    this.backoff.delete(peer.toString());
-    await this.node.peerStore.merge(peer, { tags: { [`${KEEP_ALIVE}-keeper`]: undefined } });
-  }
+  /** Static peers added are tagged and dialled at once; removed ones are no longer redialled (an open connection stays until it drops). */
+  private readonly onSettings = (change: SettingsChange): void => {
+    if (change.kind !== 'store-peer-added' && change.kind !== 'store-peer-removed') return;
+    const before = new Set(this.staticPeers.map((p) => p.peerId.toString()));
+    this.staticPeers = this.settings.staticPeers;
+    const now = new Set(this.staticPeers.map((p) => p.peerId.toString()));
+    for (const p of this.staticPeers) {
+      if (before.has(p.peerId.toString())) continue;
+      void this.node.peerStore.merge(p.peerId, { multiaddrs: [p.addr], tags: { [KEEP]: { value: 100 } } }).catch(() => undefined);
+      this.dial(p.peerId, p.addr);
+    }
+    for (const id of before) {
+      if (now.has(id)) continue;
+      this.backoff.delete(id);
+      void this.node.peerStore.merge(peerIdFromString(id), { tags: { [KEEP]: undefined } }).catch(() => undefined);
+    }
+  };
 
   private isConnected(peer: PeerId): boolean {
     return this.node.getConnections(peer).some((c) => c.status === 'open');

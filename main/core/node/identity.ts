@@ -4,8 +4,9 @@
  */
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-file.ts';
 
 export const IDENTITY_FILE = 'node-key';
 
@@ -19,9 +20,6 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<PrivateKey>
     }
   }
   const key = await generateKeyPair('secp256k1');
-  mkdirSync(dataDir, { recursive: true });
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, privateKeyToProtobuf(key), { mode: 0o600 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, privateKeyToProtobuf(key), { mode: 0o600 });
   return key;
 }

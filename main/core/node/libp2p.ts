@@ -20,11 +20,9 @@ import { createLibp2p } from 'libp2p';
 import { keeperMetadata } from './metadata.ts';
 import type { KeeperMetadata } from './metadata.ts';
 import { wakuRelay } from './relay.ts';
-import { USER_AGENT } from '../version.ts';
+import { USER_AGENT } from '../util/version.ts';
+import { STATUS_ENRTREE } from '../communities/status-network.ts';
 
-/** status.prod's node list (EIP-1459), as status-go uses it. */
-export const STATUS_ENRTREE =
-  'enrtree://AMOJVZX4V6EXP7NTJPMAYJYST2QP6AJXYW76IU6VGJS7UVSNDYZG4@boot.prod.status.nodes.status.im';
 
 export type KeeperServices = {
   identify: Identify;

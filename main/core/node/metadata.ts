@@ -35,8 +35,7 @@ export interface MetadataComponents {
 
 export class KeeperMetadata implements Startable {
   readonly clusterId: number;
-  /** Announced shards; updated in place when the node starts relaying another shard. */
-  readonly shards: number[];
+  private announced: number[];
   /** What each peer told us, by peer id. */
   readonly peers = new Map<string, PeerShards>();
   private readonly components: MetadataComponents;
@@ -45,7 +44,7 @@ export class KeeperMetadata implements Startable {
   constructor(components: MetadataComponents, init: MetadataInit) {
     this.components = components;
     this.clusterId = init.clusterId;
-    this.shards = [...init.shards];
+    this.announced = [...init.shards];
     this.log = components.logger.forComponent('keeper:metadata');
   }
 
@@ -61,8 +60,18 @@ export class KeeperMetadata implements Startable {
     await this.components.registrar.unhandle(METADATA_CODEC);
   }
 
+  /** The shards this node announces. */
+  get shards(): readonly number[] {
+    return this.announced;
+  }
+
+  /** Announces `shards` from now on (to peers that ask after the change). */
+  setShards(shards: readonly number[]): void {
+    this.announced = [...new Set(shards)].sort((x, y) => x - y);
+  }
+
   private ours(): Uint8Array {
-    return proto_metadata.WakuMetadataResponse.encode({ clusterId: this.clusterId, shards: this.shards });
+    return proto_metadata.WakuMetadataResponse.encode({ clusterId: this.clusterId, shards: this.announced });
   }
 
   private remember(peer: PeerId, bytes: Uint8Array | Uint8ArrayList): void {
@@ -100,7 +109,7 @@ export class KeeperMetadata implements Startable {
     );
     try {
       const io = lpStream(stream, { maxDataLength: MAX_METADATA_BYTES });
-      await io.write(proto_metadata.WakuMetadataRequest.encode({ clusterId: this.clusterId, shards: this.shards }), { signal });
+      await io.write(proto_metadata.WakuMetadataRequest.encode({ clusterId: this.clusterId, shards: this.announced }), { signal });
       await stream.closeWrite({ signal });
       const frame = await io.read({ signal });
       const r = proto_metadata.WakuMetadataResponse.decode(frame);

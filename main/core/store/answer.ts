@@ -2,12 +2,14 @@
  * Answers one Store v3 request frame from the archive. Every answer carries a
  * status code, a non-empty request id and a non-empty description.
  */
-import type { Archive, ArchivePage } from '../archive/archive.ts';
+import type { Archive } from '../archive/archive.ts';
+import type { ArchivePage } from '../archive/types.ts';
 import type { ResponseFields, StoreQueryRequest } from './codec.ts';
 import { decodeRequest, StoreStatus } from './codec.ts';
 import { planQuery, UNKNOWN_REQUEST_ID } from './query.ts';
 import type { QueryPlan } from './query.ts';
 import type { Uint8ArrayList } from 'uint8arraylist';
+import { errorMessage } from '../util/errors.ts';
 
 export function statusResponse(requestId: string, statusCode: number, statusDesc: string): ResponseFields {
   return { requestId: requestId.length > 0 ? requestId : UNKNOWN_REQUEST_ID, statusCode, statusDesc };
@@ -78,6 +80,6 @@ export function answerPlan(archive: Archive, requestId: string, plan: QueryPlan)
 }
 
 export function errorText(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = errorMessage(err);
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

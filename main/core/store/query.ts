@@ -2,7 +2,7 @@
  * Store v3 request rules: which requests are valid, how they map to an archive
  * query, and which status each invalid one gets. Pure: no archive, no network.
  */
-import { isValidContentTopic, isValidPubsubTopic } from '../topics.ts';
+import { isValidContentTopic, isValidPubsubTopic } from '../message/topics.ts';
 import type { StoreQueryRequest } from './codec.ts';
 import { DEFAULT_PAGE_SIZE, MAX_CONTENT_TOPICS, MAX_PAGE_SIZE, StoreStatus } from './codec.ts';
 

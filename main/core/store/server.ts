@@ -42,6 +42,7 @@ export class StoreServer {
   private readonly maxInboundStreams: number;
   private readonly onServed: ((served: ServedRequest) => void) | undefined;
   private registrar: ProtocolRegistrar | undefined;
+  private readonly byStatus: Record<string, number> = {};
   /** While false every request gets 503 (starting, stopping, archive unusable). */
   available = true;
 
@@ -84,13 +85,19 @@ export class StoreServer {
       fields = answerRequest(this.archive, decoded.request);
     }
     const bytes = encodeResponse(fields);
-    this.onServed?.({
-      peer,
-      status: fields.statusCode,
-      messages: fields.messages?.length ?? 0,
-      ms: performance.now() - started,
-    });
+    this.served({ peer, status: fields.statusCode, messages: fields.messages?.length ?? 0, ms: performance.now() - started });
     return bytes;
+  }
+
+  /** Requests answered since start, by status code. */
+  requestsByStatus(): Record<string, number> {
+    return { ...this.byStatus };
+  }
+
+  private served(s: ServedRequest): void {
+    const key = String(s.status);
+    this.byStatus[key] = (this.byStatus[key] ?? 0) + 1;
+    this.onServed?.(s);
   }
 
   private handle({ stream, connection }: IncomingStreamData): void {
@@ -104,7 +111,7 @@ export class StoreServer {
     const respond = (frame: Uint8Array | Uint8ArrayList): Uint8Array => this.respond(peer, frame);
     const onMalformed = (err: unknown): Uint8Array => {
       const fields = statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.BAD_REQUEST, `malformed frame: ${errorText(err)}`);
-      this.onServed?.({ peer, status: fields.statusCode, messages: 0, ms: 0 });
+      this.served({ peer, status: fields.statusCode, messages: 0, ms: 0 });
       return encodeResponse(fields);
     };
     async function* answerFirst(frames: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8Array> {

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
-import type { TopicHistory } from '../../../main/core/api/contract.ts';
+import type { TopicHistory } from '../../../main/contract/contract.ts';
 import Timeline from './Timeline.svelte';
 
 const DAY = 86_400_000;

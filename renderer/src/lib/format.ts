@@ -1,4 +1,13 @@
 /** How figures read on screen: one place, so every view says the same thing the same way. */
+import type { GapReason } from '../../../main/contract/contract.ts';
+
+/** Why a stretch of history is missing: a short label for tables, a sentence for the timeline. */
+export const GAP_REASON: Record<GapReason, { short: string; long: string }> = {
+  pending: { short: 'not asked yet', long: 'Not asked yet: the next fill will try it.' },
+  'no-peer': { short: 'no store peer reachable', long: 'No store peer could be asked.' },
+  'peer-failed': { short: 'peers failed', long: 'The store peers asked failed to answer it completely.' },
+  'archive-error': { short: 'archive cannot be written', long: 'The answer could not be stored here: the archive cannot be written (is the disk full?).' },
+};
 
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n) || n < 0) return '—';

@@ -2,7 +2,7 @@
  * The dashboard's shared state: one class fed by the API's pushed snapshots.
  * Components read from it and call the API for commands; nothing copies it.
  */
-import type { ApiResult, KeeperApi, KeeperStatus, LogEntry, TopicHistory } from '../../../main/core/api/contract.ts';
+import type { ApiResult, KeeperApi, KeeperStatus, LogEntry, TopicHistory } from '../../../main/contract/contract.ts';
 
 export type Connection = 'connecting' | 'live' | 'lost';
 export type ShownState = 'starting' | 'online' | 'offline' | 'filling' | 'stopping' | 'unreachable';
@@ -79,17 +79,13 @@ export class KeeperState {
     return s.state;
   }
 
-  /** Completeness over every relayed topic: the time-weighted mean of their shares. */
+  /** Completeness over every relayed topic, as the node reports it. */
   get completeness(): number {
-    const topics = this.status?.history.topics ?? [];
-    if (topics.length === 0) return 0;
-    return topics.reduce((n, t) => n + t.coveredShare, 0) / topics.length;
+    return this.status?.history.coveredShare ?? 0;
   }
 
   get verified(): number {
-    const topics = this.status?.history.topics ?? [];
-    if (topics.length === 0) return 0;
-    return topics.reduce((n, t) => n + t.verifiedShare, 0) / topics.length;
+    return this.status?.history.verifiedShare ?? 0;
   }
 
   /** The community names that keep each pubsub topic, for labelling timelines. */

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import type { TimelineSegment, TopicHistory } from '../../../main/core/api/contract.ts';
+import type { TimelineSegment, TopicHistory } from '../../../main/contract/contract.ts';
 import { bars, dayTicks, MIN_VISIBLE_PERCENT } from './timeline.ts';
 
 const DAY = 86_400_000;

@@ -3,7 +3,7 @@
  * 100 %. Tiny stretches that matter (missing, unverified) get a minimum width
  * so a one-minute gap in 30 days is still visible and can be focused.
  */
-import type { SegmentKind, TimelineSegment, TopicHistory } from '../../../main/core/api/contract.ts';
+import type { SegmentKind, TimelineSegment, TopicHistory } from '../../../main/contract/contract.ts';
 
 export interface Bar {
   kind: SegmentKind;

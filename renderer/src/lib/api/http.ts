@@ -12,7 +12,7 @@ import type {
   Role,
   SetupInput,
   StorageInput,
-} from '../../../../main/core/api/contract.ts';
+} from '../../../../main/contract/contract.ts';
 
 type Listener<T> = (value: T) => void;
 

@@ -3,7 +3,7 @@
  * `window.keeper`; served by the headless node, it speaks HTTP with the token
  * the dashboard link carried in its fragment. The views never know which.
  */
-import type { KeeperApi } from '../../../../main/core/api/contract.ts';
+import type { KeeperApi } from '../../../../main/contract/contract.ts';
 import { HttpApi } from './http.ts';
 
 declare global {

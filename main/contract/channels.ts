@@ -1,5 +1,5 @@
 /** IPC channel names, shared by the main process and the preload: one fixed channel per command. */
-import type { CommandName } from '../core/api/contract.ts';
+import type { CommandName } from './contract.ts';
 
 export const commandChannel = (name: CommandName): string => `keeper:${name}`;
 export const STATUS_CHANNEL = 'keeper:status';

@@ -2,8 +2,25 @@
  * The one contract between the Keeper and everything that shows or drives it:
  * the status snapshot and the events. The HTTP API, the Electron IPC and the
  * renderer all use these types. Times are ms since the epoch unless named *Ns.
+ * It imports nothing: every layer may depend on it, and it on none.
  */
-import type { RejectReason } from '../archive/validate.ts';
+
+/** Why a message was refused: by relay validation, or in a store peer's answer. */
+export type RejectReason =
+  | 'undecodable'
+  | 'bad-pubsub-topic'
+  | 'bad-content-topic'
+  | 'too-large'
+  | 'meta-too-large'
+  | 'no-timestamp'
+  | 'clock-skew'
+  | 'ephemeral'
+  | 'unknown-topic'
+  // Answers from store peers:
+  | 'missing-message'
+  | 'wrong-topic'
+  | 'outside-window'
+  | 'hash-mismatch';
 
 export type NodeState = 'starting' | 'online' | 'offline' | 'stopping';
 
@@ -12,8 +29,10 @@ export interface PeerStatus {
   addrs: string[];
   protocols: string[];
   direction: 'inbound' | 'outbound';
-  /** Relay mesh member on at least one of our topics. */
+  /** Subscribed with us to at least one of our topics, or speaks Waku Relay. */
   relay: boolean;
+  /** Our pubsub topics on which this peer is in our relay mesh. */
+  mesh: string[];
   /** Offers Store v3. */
   store: boolean;
   /** Configured with --peer or --store-peer. */
@@ -78,8 +97,8 @@ export interface FilledRange extends TimeRange {
   peers: string[];
 }
 
-/** Why a stretch is still missing: not tried yet, nobody to ask, or the peers asked failed. */
-export type GapReason = 'pending' | 'no-peer' | 'peer-failed';
+/** Why a stretch is still missing: not tried yet, nobody to ask, the peers asked failed, or this archive could not store the answer. */
+export type GapReason = 'pending' | 'no-peer' | 'peer-failed' | 'archive-error';
 
 export interface GapStatus extends TimeRange {
   reason: GapReason;
@@ -118,7 +137,8 @@ export interface TopicHistory {
 
 export type StorePeerSource = 'static' | 'discovered';
 
-export interface StorePeerRecord {
+/** A store peer: how to reach it, and how it has answered (kept across restarts), with what is live now. */
+export interface StorePeerStatus {
   peerId: string;
   addrs: string[];
   source: StorePeerSource;
@@ -133,9 +153,7 @@ export interface StorePeerRecord {
   agreement: number | null;
   lastAgreementMs: number | null;
   lastError: string | null;
-}
-
-export interface StorePeerStatus extends StorePeerRecord {
+  /** Live, not kept: connected now, and backing off until when after failures. */
   connected: boolean;
   backoffUntilMs: number | null;
 }
@@ -169,6 +187,10 @@ export interface ConsistencyStatus {
 
 export interface HistoryStatus {
   fillQuorum: number;
+  /** Over every relayed topic: the share of the retention window held (what the tray and the overview show). */
+  coveredShare: number;
+  /** Over every relayed topic: the share held online or verified by the quorum. */
+  verifiedShare: number;
   /** Share of the retention window this node was online on at least one topic. */
   uptimeShare: number;
   /**

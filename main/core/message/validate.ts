@@ -2,28 +2,15 @@
  * The rules a WakuMessage must pass before it enters the archive. Pure: the
  * clock is a parameter, so every rule can be tested at its edge.
  */
-import { isValidContentTopic, isValidPubsubTopic } from '../topics.ts';
+import type { RejectReason } from '../../contract/contract.ts';
+import { isValidContentTopic, isValidPubsubTopic } from './topics.ts';
+
+export type { RejectReason };
 
 export const MAX_MESSAGE_BYTES = 150 * 1024;
 export const MAX_META_BYTES = 64;
 /** Relay drops messages whose timestamp is further than this from the local clock. */
 export const MAX_CLOCK_SKEW_NS = 20_000_000_000n;
-
-export type RejectReason =
-  | 'undecodable'
-  | 'bad-pubsub-topic'
-  | 'bad-content-topic'
-  | 'too-large'
-  | 'meta-too-large'
-  | 'no-timestamp'
-  | 'clock-skew'
-  | 'ephemeral'
-  | 'unknown-topic'
-  // Answers from store peers:
-  | 'missing-message'
-  | 'wrong-topic'
-  | 'outside-window'
-  | 'hash-mismatch';
 
 
 export interface ValidatableMessage {
@@ -57,8 +44,4 @@ export function validateMessage(
   }
   if (msg.ephemeral === true) return 'ephemeral';
   return undefined;
-}
-
-export function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n;
 }

@@ -1,18 +1,11 @@
 /**
- * Pubsub and content topics: the Status defaults and the well-formedness rules
- * of 23/WAKU2-TOPICS and 51/WAKU2-RELAY-SHARDING.
+ * Pubsub and content topics: the well-formedness rules of 23/WAKU2-TOPICS and
+ * 51/WAKU2-RELAY-SHARDING.
  */
-
-/** Status communities live on cluster 16. */
-export const STATUS_CLUSTER_ID = 16;
-/** Default shard, default shard, community control, community content (DESIGN §3). */
-export const STATUS_SHARDS = [32, 64, 128, 256] as const;
 
 export function shardTopic(clusterId: number, shard: number): string {
   return `/waku/2/rs/${clusterId}/${shard}`;
 }
-
-export const STATUS_PUBSUB_TOPICS: readonly string[] = STATUS_SHARDS.map((s) => shardTopic(STATUS_CLUSTER_ID, s));
 
 const STATIC_SHARD = /^\/waku\/2\/rs\/(\d{1,5})\/(\d{1,5})$/;
 const NAMED = /^\/waku\/2\/[^/\s]+(\/[^/\s]+)*$/;

@@ -4,10 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from './paths.ts';
-import { STATUS_CLUSTER_ID, STATUS_PUBSUB_TOPICS, isValidContentTopic, isValidPubsubTopic, parseShardTopic } from './topics.ts';
+import { isValidContentTopic, isValidPubsubTopic, parseShardTopic } from '../message/topics.ts';
+import { STATUS_CLUSTER_ID, STATUS_PUBSUB_TOPICS } from '../communities/status-network.ts';
 import { multiaddr } from '@multiformats/multiaddr';
-import type { RateLimit } from './store/rate-limit.ts';
-import { DEFAULT_STORE_RATE_LIMIT } from './store/rate-limit.ts';
+import { DAY_MS } from '../util/time.ts';
+import { ConfigError } from '../util/errors.ts';
 
 export interface KeeperConfig {
   dataDir: string;
@@ -26,7 +27,8 @@ export interface KeeperConfig {
   discovery: boolean;
   clusterId: number;
   retentionIntervalMs: number;
-  storeRateLimit: RateLimit;
+  /** Store v3 requests one peer may make: `capacity` at once, refilled at `perSecond`; undefined is the store server's default. */
+  storeRateLimit?: { capacity: number; perSecond: number } | undefined;
   /** Uptime heartbeat: how often the open online interval is extended. */
   heartbeatMs: number;
   /** How often gap filling runs (it also runs at start and on regaining relay peers). */
@@ -47,7 +49,6 @@ export interface KeeperConfig {
   explicit: ReadonlyArray<'quotaBytes' | 'retentionMs'>;
 }
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/60000', '/ip4/0.0.0.0/tcp/8000/ws'];
 export const DEFAULT_API = { host: '127.0.0.1', port: 8647 };
 
@@ -66,7 +67,6 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     discovery: true,
     clusterId: STATUS_CLUSTER_ID,
     retentionIntervalMs: 10 * 60 * 1000,
-    storeRateLimit: { ...DEFAULT_STORE_RATE_LIMIT },
     heartbeatMs: 10_000,
     fillIntervalMs: 10 * 60 * 1000,
     checkIntervalMs: 5 * 60 * 1000,
@@ -77,16 +77,6 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     maxFillPagesPerWindow: 50_000,
     ...overrides,
   };
-}
-
-/** Bad input: the message names the flag or field and what was wrong with it. */
-export class ConfigError extends Error {
-  readonly field: string;
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.name = 'ConfigError';
-    this.field = field;
-  }
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };

@@ -1,19 +1,16 @@
 /**
  * What a person sets in the dashboard, kept in `settings.json` in the data dir:
  * role, communities, store peers added by hand, and the storage they donate.
- * Command-line flags still win for the run they are given on.
+ * Read and written here only; RuntimeSettings owns the values while running.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from './config.ts';
-import { isValidContentTopic, isValidPubsubTopic } from './topics.ts';
-import { MAX_CONTENT_TOPICS } from './store/codec.ts';
+import type { Community, Role } from '../../contract/contract.ts';
+import { checkCommunity } from '../communities/community.ts';
+import { writeFileAtomic } from '../util/atomic-file.ts';
+import { ConfigError } from '../util/errors.ts';
 
 export const SETTINGS_FILE = 'settings.json';
-
-import type { Community, Role } from './api/contract.ts';
-
-export type { Community, Role };
 
 export interface Settings {
   /** Null until the first-run setup is done. */
@@ -26,22 +23,6 @@ export interface Settings {
 }
 
 export const EMPTY_SETTINGS: Settings = { role: null, communities: [], storePeers: [] };
-
-/** Checks a community; throws ConfigError naming the bad field. */
-export function checkCommunity(c: unknown): Community {
-  if (typeof c !== 'object' || c === null) throw new ConfigError('community', 'must be an object');
-  const { name, pubsubTopic, contentTopics } = c as Record<string, unknown>;
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 80) throw new ConfigError('name', 'a name of 1 to 80 characters is needed');
-  if (typeof pubsubTopic !== 'string' || !isValidPubsubTopic(pubsubTopic)) {
-    throw new ConfigError('pubsubTopic', 'not a pubsub topic (example: /waku/2/rs/16/256)');
-  }
-  if (!Array.isArray(contentTopics)) throw new ConfigError('contentTopics', 'must be a list');
-  const topics = [...new Set(contentTopics.map((t) => (typeof t === 'string' ? t.trim() : '')))].filter((t) => t !== '');
-  const bad = topics.find((t) => !isValidContentTopic(t));
-  if (bad !== undefined) throw new ConfigError('contentTopics', `"${bad}" is not a content topic (example: /waku/1/0x1234abcd/rfc26)`);
-  if (topics.length > 100) throw new ConfigError('contentTopics', `at most 100 content topics (${MAX_CONTENT_TOPICS} per store query)`);
-  return { name: name.trim(), pubsubTopic, contentTopics: topics };
-}
 
 function checkSettings(raw: unknown): Settings {
   if (typeof raw !== 'object' || raw === null) throw new ConfigError('settings', 'must be a JSON object');
@@ -78,7 +59,5 @@ export function loadSettings(dataDir: string): Settings {
 
 /** Writes atomically: a crash leaves the old file or the new one, never half of one. */
 export function saveSettings(dataDir: string, settings: Settings): void {
-  const path = join(dataDir, SETTINGS_FILE);
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomic(join(dataDir, SETTINGS_FILE), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
 }

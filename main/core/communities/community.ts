@@ -1,0 +1,28 @@
+/**
+ * A community as Keeper keeps it: a name, the pubsub topic its traffic uses,
+ * and the content topics kept from it. The rules a community must pass.
+ */
+import type { Community } from '../../contract/contract.ts';
+import { isValidContentTopic, isValidPubsubTopic } from '../message/topics.ts';
+import { ConfigError } from '../util/errors.ts';
+
+export type { Community };
+
+/** More would not fit a few store queries (10 content topics each). */
+export const MAX_COMMUNITY_CONTENT_TOPICS = 100;
+
+/** Checks a community; throws ConfigError naming the bad field. */
+export function checkCommunity(c: unknown): Community {
+  if (typeof c !== 'object' || c === null) throw new ConfigError('community', 'must be an object');
+  const { name, pubsubTopic, contentTopics } = c as Record<string, unknown>;
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 80) throw new ConfigError('name', 'a name of 1 to 80 characters is needed');
+  if (typeof pubsubTopic !== 'string' || !isValidPubsubTopic(pubsubTopic)) {
+    throw new ConfigError('pubsubTopic', 'not a pubsub topic (example: /waku/2/rs/16/256)');
+  }
+  if (!Array.isArray(contentTopics)) throw new ConfigError('contentTopics', 'must be a list');
+  const topics = [...new Set(contentTopics.map((t) => (typeof t === 'string' ? t.trim() : '')))].filter((t) => t !== '');
+  const bad = topics.find((t) => !isValidContentTopic(t));
+  if (bad !== undefined) throw new ConfigError('contentTopics', `"${bad}" is not a content topic (example: /waku/1/0x1234abcd/rfc26)`);
+  if (topics.length > MAX_COMMUNITY_CONTENT_TOPICS) throw new ConfigError('contentTopics', `at most ${MAX_COMMUNITY_CONTENT_TOPICS} content topics`);
+  return { name: name.trim(), pubsubTopic, contentTopics: topics };
+}

@@ -1,0 +1,86 @@
+/**
+ * Which pubsub topics the node relays and which content topics it keeps: the
+ * command-line topics plus the communities set in the dashboard. With no
+ * content topic anywhere, everything relayed is kept. The one home of the
+ * relayed topics: every part reads them from here when it needs them.
+ */
+import type { Community } from '../../contract/contract.ts';
+import { parseShardTopic } from '../message/topics.ts';
+import { CommandError, ConfigError } from '../util/errors.ts';
+import { checkCommunity } from './community.ts';
+
+export interface TopicChange {
+  added: string[];
+  removed: string[];
+}
+
+export class TopicPlan {
+  private readonly baseTopics: readonly string[];
+  private readonly baseContent: readonly string[];
+  private readonly clusterId: number;
+  private list: Community[];
+  private topics: readonly string[] = [];
+  private kept = new Set<string>();
+
+  constructor(clusterId: number, baseTopics: readonly string[], baseContent: readonly string[], communities: readonly Community[]) {
+    this.clusterId = clusterId;
+    this.baseTopics = baseTopics;
+    this.baseContent = baseContent;
+    this.list = communities.map((c) => ({ ...c, contentTopics: [...c.contentTopics] }));
+    this.recompute();
+  }
+
+  /** The relayed pubsub topics, in order: the configured ones, then the communities'. */
+  get pubsubTopics(): readonly string[] {
+    return this.topics;
+  }
+
+  /** The shards of the relayed static-sharding topics, as Waku metadata announces them. */
+  get shards(): number[] {
+    return this.topics.map((t) => parseShardTopic(t)?.shard).filter((s): s is number => s !== undefined);
+  }
+
+  get communities(): Community[] {
+    return this.list.map((c) => ({ ...c, contentTopics: [...c.contentTopics] }));
+  }
+
+  keeps(contentTopic: string): boolean {
+    return this.kept.size === 0 || this.kept.has(contentTopic);
+  }
+
+  /** The kept content topics; empty means all. */
+  get keptContentTopics(): string[] {
+    return [...this.kept];
+  }
+
+  /** Adds a community; throws ConfigError on bad input and changes nothing then. */
+  add(input: unknown): TopicChange {
+    const c = checkCommunity(input);
+    if (this.list.some((x) => x.name === c.name)) throw new ConfigError('name', `a community named "${c.name}" exists already`);
+    const shard = parseShardTopic(c.pubsubTopic);
+    if (shard !== undefined && shard.clusterId !== this.clusterId) {
+      throw new ConfigError('pubsubTopic', `is on cluster ${shard.clusterId}; this Keeper serves cluster ${this.clusterId}`);
+    }
+    return this.change(() => this.list.push(c));
+  }
+
+  /** Removes a community by name; an unknown name is a not-found CommandError. */
+  remove(name: string): TopicChange {
+    const c = this.list.find((x) => x.name === name);
+    if (c === undefined) throw new CommandError('not-found', `no community named "${name}"`, 'name');
+    return this.change(() => (this.list = this.list.filter((x) => x !== c)));
+  }
+
+  private change(edit: () => void): TopicChange {
+    const before = new Set(this.topics);
+    edit();
+    this.recompute();
+    const after = new Set(this.topics);
+    return { added: this.topics.filter((t) => !before.has(t)), removed: [...before].filter((t) => !after.has(t)) };
+  }
+
+  private recompute(): void {
+    this.topics = Object.freeze([...new Set([...this.baseTopics, ...this.list.map((c) => c.pubsubTopic)])]);
+    this.kept = new Set([...this.baseContent, ...this.list.flatMap((c) => c.contentTopics)]);
+  }
+}

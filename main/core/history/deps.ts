@@ -1,0 +1,29 @@
+/** What gap filling and the consistency check work with: the archive, its writer, the peers, the topics. */
+import type { KeeperEvent } from '../../contract/contract.ts';
+import type { Archive } from '../archive/archive.ts';
+import type { ArchiveWriter } from '../archive/writer.ts';
+import type { StoreQueryRequest, StoreQueryResponse } from '../store/codec.ts';
+import type { HistoryStore } from './history-store.ts';
+import type { StorePeerRegistry } from './store-peers.ts';
+
+/** Asks `peerId` one Store v3 request. */
+export type PeerQueryFn = (peerId: string, request: Partial<StoreQueryRequest>, signal: AbortSignal) => Promise<StoreQueryResponse>;
+
+/** The relayed topics and kept content topics, read afresh at every use (they change at run time). */
+export interface HistoryTopics {
+  readonly pubsubTopics: readonly string[];
+  /** The kept content topics; empty keeps all. */
+  readonly keptContentTopics: readonly string[];
+  keeps(contentTopic: string): boolean;
+}
+
+export interface HistoryDeps {
+  /** Read only: every message is stored through `writer`. */
+  archive: Archive;
+  writer: ArchiveWriter;
+  history: HistoryStore;
+  peers: StorePeerRegistry;
+  query: PeerQueryFn;
+  topics: HistoryTopics;
+  emit: (e: KeeperEvent) => void;
+}

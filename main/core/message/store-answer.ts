@@ -1,0 +1,45 @@
+/**
+ * The checks of one entry of a store peer's answer: a message that is not what
+ * it claims to be, or not what was asked, is refused with the reason.
+ */
+import { proto_message } from '@waku/proto';
+import type { Decoded } from './decode.ts';
+import { messageHash, sameBytes } from './hash.ts';
+import { validateMessage } from './validate.ts';
+
+/** What a store peer was asked: answers outside it are refused. */
+export interface AskedRange {
+  pubsubTopic: string;
+  /** Inclusive bounds in ns; absent for hash lookups. */
+  startNs?: bigint;
+  endNs?: bigint;
+}
+
+export interface StoreEntry {
+  messageHash?: Uint8Array;
+  message?: proto_message.WakuMessage;
+  pubsubTopic?: string;
+}
+
+/**
+ * Checks one message a store peer returned: present, on the topic asked, inside
+ * the time asked (both ends inclusive: nwaku treats the end as inclusive), valid
+ * by the archive's rules, and carrying the hash its content hashes to.
+ */
+export function checkStoreEntry(entry: StoreEntry, asked: AskedRange): Decoded {
+  const msg = entry.message;
+  if (msg === undefined || entry.messageHash === undefined) return { ok: false, reason: 'missing-message' };
+  if (entry.pubsubTopic !== undefined && entry.pubsubTopic !== asked.pubsubTopic) return { ok: false, reason: 'wrong-topic' };
+  const reason = validateMessage(asked.pubsubTopic, msg);
+  if (reason !== undefined) return { ok: false, reason };
+  const timestamp = msg.timestamp ?? 0n;
+  if ((asked.startNs !== undefined && timestamp < asked.startNs) || (asked.endNs !== undefined && timestamp > asked.endNs)) {
+    return { ok: false, reason: 'outside-window' };
+  }
+  const hash = messageHash(asked.pubsubTopic, msg);
+  if (!sameBytes(hash, entry.messageHash)) return { ok: false, reason: 'hash-mismatch' };
+  return {
+    ok: true,
+    message: { hash, pubsubTopic: asked.pubsubTopic, contentTopic: msg.contentTopic, timestamp, message: proto_message.WakuMessage.encode(msg) },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * The house rules, checked over the real import graph of main/, preload/ and
+ * renderer/src/: a wrong import fails the suite. The rules (README,
+ * "Architecture") are data here, and the checker is itself tested on a graph
+ * that breaks each one, so it cannot pass by finding nothing.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** One import: the file that imports, and what it names (a repo path for relative imports, else the package). */
+interface Edge {
+  from: string;
+  to: string;
+}
+
+interface Rule {
+  why: string;
+  /** Files the rule is about. */
+  from: RegExp;
+  /** What they may not import (repo paths or package names). */
+  forbid: RegExp;
+  /** Unless it is one of these. */
+  unless?: RegExp;
+}
+
+const RULES: Rule[] = [
+  { why: 'the core runs under plain Node', from: /^main\/core\//, forbid: /^(electron$|main\/electron\/|preload\/|renderer\/)/ },
+  { why: 'the contract imports nothing', from: /^main\/contract\//, forbid: /./, unless: /^main\/contract\// },
+  {
+    why: 'the renderer imports only the contract (and its own files and packages)',
+    from: /^renderer\//,
+    forbid: /^(main|preload)\/|^electron$|^node:/,
+    unless: /^main\/contract\//,
+  },
+  { why: 'the preload imports only the contract and electron', from: /^preload\//, forbid: /^(main|renderer)\//, unless: /^main\/contract\// },
+  { why: 'the archive stands below the node, history, API and store server', from: /^main\/core\/archive\//, forbid: /^main\/core\/(node|history|api|store|settings|communities)\// },
+  { why: 'the store server answers from the archive alone', from: /^main\/core\/store\//, forbid: /^main\/core\/(node|history|api|settings|communities)\// },
+  { why: 'message rules depend on nothing but helpers', from: /^main\/core\/message\//, forbid: /^main\/core\/(?!message\/|util\/)/ },
+  { why: 'helpers depend on no part', from: /^main\/core\/util\//, forbid: /^main\/(core\/(?!util\/)|contract\/)/ },
+  { why: 'history is told how to reach peers: it imports no node or API code', from: /^main\/core\/history\//, forbid: /^main\/core\/(node|api)\// },
+  { why: 'settings read no protocol code', from: /^main\/core\/settings\//, forbid: /^main\/core\/(store|node|history|api|archive)\// },
+  { why: 'only the entry points start a Keeper', from: /^main\/core\/(?!keeper\.ts$)/, forbid: /^main\/core\/keeper\.ts$/ },
+];
+
+const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(ROOT, dir))) {
+    const rel = `${dir}/${name}`;
+    if (statSync(join(ROOT, rel)).isDirectory()) out.push(...sourceFiles(rel));
+    else if (/\.(ts|svelte)$/.test(name) && !/\.test\.ts$/.test(name) && !/\.d\.ts$/.test(name)) out.push(rel);
+  }
+  return out;
+}
+
+function importsOf(file: string, text: string): Edge[] {
+  // In a .svelte file only its scripts import.
+  const code = file.endsWith('.svelte') ? [...text.matchAll(/<script[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n') : text;
+  const edges: Edge[] = [];
+  for (const m of code.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2] ?? '';
+    const to = spec.startsWith('.') ? relative(ROOT, resolve(dirname(join(ROOT, file)), spec)) : spec;
+    edges.push({ from: file, to });
+  }
+  return edges;
+}
+
+function violations(edges: readonly Edge[], rules: readonly Rule[]): string[] {
+  const out: string[] = [];
+  for (const e of edges) {
+    for (const r of rules) {
+      if (!r.from.test(e.from) || !r.forbid.test(e.to) || r.unless?.test(e.to)) continue;
+      out.push(`${e.from} imports ${e.to}: ${r.why}`);
+    }
+  }
+  return out;
+}
+
+const graph = (): Edge[] => ['main', 'preload', 'renderer/src'].flatMap(sourceFiles).flatMap((f) => importsOf(f, readFileSync(join(ROOT, f), 'utf8')));
+
+describe('layers', () => {
+  it('reads the real import graph', () => {
+    const edges = graph();
+    assert.ok(edges.length > 200, `only ${edges.length} imports found`);
+    assert.ok(edges.some((e) => e.from === 'main/core/keeper.ts' && e.to === 'main/core/archive/archive.ts'));
+    assert.ok(edges.some((e) => e.from === 'preload/index.ts' && e.to === 'main/contract/contract.ts'));
+    assert.ok(edges.some((e) => e.from.startsWith('renderer/src/views/') && e.from.endsWith('.svelte') && e.to === 'main/contract/contract.ts'));
+  });
+
+  it('every import keeps to the house rules', () => {
+    assert.deepEqual(violations(graph(), RULES), []);
+  });
+
+  it('the checker catches each kind of wrong import', () => {
+    const wrong: Edge[] = [
+      { from: 'main/core/node/relay-intake.ts', to: 'electron' },
+      { from: 'main/core/api/http.ts', to: 'main/electron/ipc.ts' },
+      { from: 'main/contract/contract.ts', to: 'main/core/message/validate.ts' },
+      { from: 'main/contract/contract.ts', to: 'node:fs' },
+      { from: 'renderer/src/views/History.svelte', to: 'main/core/history/completeness.ts' },
+      { from: 'renderer/src/lib/format.ts', to: 'node:path' },
+      { from: 'preload/index.ts', to: 'main/electron/ipc.ts' },
+      { from: 'main/core/archive/writer.ts', to: 'main/core/history/filler.ts' },
+      { from: 'main/core/archive/archive.ts', to: 'main/core/node/libp2p.ts' },
+      { from: 'main/core/message/decode.ts', to: 'main/core/archive/archive.ts' },
+      { from: 'main/core/util/time.ts', to: 'main/contract/contract.ts' },
+      { from: 'main/core/history/filler.ts', to: 'main/core/node/libp2p.ts' },
+      { from: 'main/core/settings/config.ts', to: 'main/core/store/rate-limit.ts' },
+      { from: 'main/core/api/commands.ts', to: 'main/core/keeper.ts' },
+      { from: 'main/core/store/server.ts', to: 'main/core/history/filler.ts' },
+    ];
+    const found = violations(wrong, RULES);
+    assert.equal(found.length, wrong.length, found.join('\n'));
+    const fine: Edge[] = [
+      { from: 'main/core/archive/archive.ts', to: 'node:fs' },
+      { from: 'main/core/archive/writer.ts', to: 'main/core/message/message.ts' },
+      { from: 'renderer/src/lib/format.ts', to: 'main/contract/contract.ts' },
+      { from: 'preload/index.ts', to: 'electron' },
+      { from: 'main/electron/ipc.ts', to: 'main/core/keeper.ts' },
+      { from: 'main/cli.ts', to: 'main/core/keeper.ts' },
+    ];
+    assert.deepEqual(violations(fine, RULES), []);
+  });
+});
