@@ -93,12 +93,18 @@ export interface TimeRange {
 
 export interface FilledRange extends TimeRange {
   verified: boolean;
+  /** The peers that filled it attested holding it. */
+  attested: boolean;
   /** Peers that answered this stretch completely. */
   peers: string[];
 }
 
-/** Why a stretch is still missing: not tried yet, nobody to ask, the peers asked failed, or this archive could not store the answer. */
-export type GapReason = 'pending' | 'no-peer' | 'peer-failed' | 'archive-error';
+/**
+ * Why a stretch is still missing: not tried yet, nobody to ask, the peers asked
+ * failed, the peers asked attest they do not hold it either (it is asked again
+ * when one that does turns up), or this archive could not store the answer.
+ */
+export type GapReason = 'pending' | 'no-peer' | 'peer-failed' | 'not-held' | 'archive-error';
 
 export interface GapStatus extends TimeRange {
   reason: GapReason;
@@ -122,13 +128,19 @@ export interface TopicHistory {
   /** The retention window the shares are of. */
   windowStartMs: number;
   windowEndMs: number;
-  /** Share of the window held: online, or filled by store peers. */
+  /** Share of the window held: online, or filled by store peers (attested or not). */
   coveredShare: number;
-  /** Share of the window online, or filled by at least the quorum of peers. */
+  /**
+   * Share of the window held and verified: online, or filled by at least the
+   * quorum of peers that attested holding it. What this Keeper attests to others,
+   * and the completeness it reports.
+   */
   verifiedShare: number;
+  /** Share held but not verified: filled by unattested peers (nwaku), or by fewer attesting peers than the quorum. */
+  unattestedShare: number;
   online: TimeRange[];
   filled: FilledRange[];
-  /** Filled by fewer peers than the quorum. */
+  /** Held but not verified: filled by unattested peers, or attested by fewer than the quorum. */
   unverified: FilledRange[];
   gaps: GapStatus[];
   /** The whole window in order, each stretch once, by how it is held. */
@@ -153,9 +165,17 @@ export interface StorePeerStatus {
   agreement: number | null;
   lastAgreementMs: number | null;
   lastError: string | null;
-  /** Live, not kept: connected now, and backing off until when after failures. */
+  /** Speaks the coverage protocol (its answers can verify), does not (they fill, never verify), or not known yet. */
+  attests: boolean | null;
+  /** Coverage answers refused: unsigned, badly signed, oversized, or for another question. */
+  refused: number;
+  /** When it last answered short of what it attested holding, and how; its attestations count for nothing for a while after. */
+  standingLostMs: number | null;
+  standingReason: string | null;
+  /** Live, not kept: connected now, backing off until when after failures, and whether its attestations count now. */
   connected: boolean;
   backoffUntilMs: number | null;
+  trusted: boolean;
 }
 
 export interface FillPassSummary {
@@ -187,10 +207,12 @@ export interface ConsistencyStatus {
 
 export interface HistoryStatus {
   fillQuorum: number;
-  /** Over every relayed topic: the share of the retention window held (what the tray and the overview show). */
+  /** Over every relayed topic: the share of the retention window held, attested or not. */
   coveredShare: number;
-  /** Over every relayed topic: the share held online or verified by the quorum. */
+  /** Over every relayed topic: the share held and verified (what the tray, the overview and the metrics call complete). */
   verifiedShare: number;
+  /** Over every relayed topic: the share held but not verified. */
+  unattestedShare: number;
   /** Share of the retention window this node was online on at least one topic. */
   uptimeShare: number;
   /**

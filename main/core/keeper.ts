@@ -4,6 +4,7 @@
  * Data flows one way: relay (node/relay-intake) → message checks → the archive
  * writer → the archive, which the store server, history and status read.
  */
+import type { PrivateKey } from '@libp2p/interface';
 import type { Database } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,16 +29,16 @@ import type { KeeperLibp2p } from './node/libp2p.ts';
 import { defaultListenAddresses } from './node/listen.ts';
 import { RelayIntake } from './node/relay-intake.ts';
 import type { RelayIntakeOptions } from './node/relay-intake.ts';
-import { DEFAULT_API } from './settings/config.ts';
+import { DEFAULT_API, validateConfig } from './settings/config.ts';
 import type { KeeperConfig } from './settings/config.ts';
 import { ARCHIVE_FILE } from './settings/paths.ts';
 import { RuntimeSettings } from './settings/runtime-settings.ts';
-import { storeQuery } from './store/client.ts';
 import { STORE_CODEC } from './store/codec.ts';
 import { StoreServer } from './store/server.ts';
+import { COVERAGE_CODEC } from './coverage/codec.ts';
+import { CoverageServer } from './coverage/server.ts';
 import { errorMessage } from './util/errors.ts';
 import { delay } from './util/time.ts';
-import { peerIdFromString } from '@libp2p/peer-id';
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -68,6 +69,7 @@ export class Keeper {
   private readonly writer: ArchiveWriter;
   private readonly intake: RelayIntake;
   private readonly storeServer: StoreServer;
+  private readonly coverageServer: CoverageServer;
   private readonly connector: Connector;
   private readonly history: HistoryService;
   private readonly retention: RetentionScheduler;
@@ -77,7 +79,7 @@ export class Keeper {
   private phase: Phase = 'starting';
   private stopping: Promise<void> | undefined;
 
-  private constructor(settings: RuntimeSettings, archive: Archive, node: KeeperLibp2p, token: string, opts: KeeperStartOptions) {
+  private constructor(settings: RuntimeSettings, archive: Archive, node: KeeperLibp2p, key: PrivateKey, token: string, opts: KeeperStartOptions) {
     const config = settings.config;
     const hooks = opts.testHooks ?? {};
     const emit = this.log.emit;
@@ -91,6 +93,7 @@ export class Keeper {
     this.intake = new RelayIntake(node, settings, this.writer, { drop: hooks.dropRelayMessage });
     hooks.relayIntake?.(this.intake);
     this.storeServer = new StoreServer(archive, { rateLimit: config.storeRateLimit, idleTimeoutMs: config.storeIdleTimeoutMs });
+    this.coverageServer = new CoverageServer((topic, contentTopics, range) => this.history.attestable(topic, contentTopics, range), key, node.peerId.toString());
     this.connector = new Connector(node, settings, {
       onDialError: (peer, err) => {
         if (settings.isStaticPeer(peer)) emit({ event: 'warning', message: `cannot reach peer ${peer}: ${errorMessage(err)}` });
@@ -102,8 +105,8 @@ export class Keeper {
       writer: this.writer,
       settings,
       selfId: node.peerId.toString(),
-      query: (peerId, request, signal) =>
-        storeQuery(node, this.history.peers.target(peerIdFromString(peerId)), request, { signal, timeoutMs: config.storeQueryTimeoutMs }),
+      dialer: node,
+      queryTimeoutMs: config.storeQueryTimeoutMs,
       isConnected,
       isOnline: (topic) => this.intake.isOnline(topic),
       emit,
@@ -159,6 +162,7 @@ export class Keeper {
 
   /** Opens the data dir and brings the node up; resolves once it serves and relays. */
   static async start(config: Readonly<KeeperConfig>, opts: KeeperStartOptions = {}): Promise<Keeper> {
+    validateConfig(config);
     mkdirSync(config.dataDir, { recursive: true });
     const settings = RuntimeSettings.load(config);
     const archivePath = join(config.dataDir, ARCHIVE_FILE);
@@ -171,15 +175,16 @@ export class Keeper {
     let keeper: Keeper | undefined;
     let node: KeeperLibp2p | undefined;
     try {
+      const privateKey = await loadOrCreateIdentity(config.dataDir);
       node = await createKeeperLibp2p({
-        privateKey: await loadOrCreateIdentity(config.dataDir),
+        privateKey,
         listen: config.listen ?? (await defaultListenAddresses()),
         clusterId: config.clusterId,
         shards: settings.plan.shards,
         discovery: config.discovery,
         onDiscoveryError: (err) => keeper?.log.emit({ event: 'warning', message: `peer discovery failed: ${errorMessage(err)}` }),
       });
-      keeper = new Keeper(settings, archive, node, loadOrCreateToken(config.dataDir), opts);
+      keeper = new Keeper(settings, archive, node, privateKey, loadOrCreateToken(config.dataDir), opts);
       await keeper.bringUp();
       return keeper;
     } catch (err) {
@@ -192,12 +197,13 @@ export class Keeper {
   private async bringUp(): Promise<void> {
     const { node, settings } = this;
     await this.storeServer.start(node);
+    await this.coverageServer.start(node);
     this.intake.attach();
     node.addEventListener('peer:connect', (evt) => this.log.emit({ event: 'peer:connect', peerId: evt.detail.toString() }));
     node.addEventListener('peer:disconnect', (evt) => this.log.emit({ event: 'peer:disconnect', peerId: evt.detail.toString() }));
     node.addEventListener('peer:identify', (evt) => {
       const { peerId, protocols, connection } = evt.detail;
-      this.history.observe(peerId.toString(), [connection.remoteAddr.toString()], protocols.includes(STORE_CODEC));
+      this.history.observe(peerId.toString(), [connection.remoteAddr.toString()], protocols.includes(STORE_CODEC), protocols.includes(COVERAGE_CODEC));
     });
     await node.start();
     this.intake.subscribe();
@@ -235,10 +241,12 @@ export class Keeper {
     await Promise.race([this.history.stop(), delay(STOP_TIMEOUT_MS)]);
     this.connector.stop();
     this.storeServer.available = false;
+    this.coverageServer.available = false;
     this.status.stop();
     await this.api.close().catch(() => undefined);
     const stopNode = (async () => {
       await this.storeServer.stop();
+      await this.coverageServer.stop();
       await this.node.stop();
     })();
     await Promise.race([stopNode.catch(() => undefined), delay(STOP_TIMEOUT_MS)]);

@@ -37,7 +37,8 @@ export function summary(view: TrayView): string {
   if (view.state === 'paused') return 'Paused';
   const s = view.status;
   if (s === null) return 'Starting…';
-  const pct = Math.floor(s.history.coveredShare * 1000) / 10;
+  // What the node can attest: held and verified.
+  const pct = Math.floor(s.history.verifiedShare * 1000) / 10;
   const state = view.state === 'online' ? 'Online' : view.state === 'error' ? 'Archive error' : 'Offline';
   return `${state} · ${pct.toFixed(1)} % complete · ${s.peers.length} peer${s.peers.length === 1 ? '' : 's'}`;
 }

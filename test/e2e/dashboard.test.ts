@@ -13,7 +13,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import type { KeeperStatus } from '../../main/contract/contract.ts';
 import { formatBytes, formatCount, formatPercent } from '../../renderer/src/lib/format.ts';
-import { seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
+import { seedArchive, seedOnline, startKeeper, tempDataDir } from '../helpers/keeper.ts';
 import { Archive } from '../../main/core/archive/archive.ts';
 import { HistoryStore } from '../../main/core/history/history-store.ts';
 import { ARCHIVE_FILE } from '../../main/core/settings/paths.ts';
@@ -57,7 +57,7 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.ok(existsSync(join(RENDERER, 'index.html')), 'build the dashboard first: npm run build:renderer');
     assert.ok(CHROMIUM !== undefined, 'Chromium not found (apt-get install chromium, or set CHROMIUM_PATH)');
     mkdirSync(SHOTS, { recursive: true });
-    // B holds three days of a community's history; A is new and fills from it.
+    // B has been online for 25 days and holds the three busy days of a community's history; A fills from it.
     const now = Date.now();
     const seeded = Array.from({ length: 1500 }, (_, i) =>
       archiveMessage({
@@ -68,6 +68,7 @@ describe('dashboard in Chromium', { skip }, () => {
     );
     const bDir = tempDataDir();
     seedArchive(bDir, seeded);
+    seedOnline(bDir, [{ start: now - 25 * 86_400_000, end: now }]);
     const fast = { heartbeatMs: 200, settleMs: 1000 };
     b = await startKeeper(fast, bDir);
     c = await startKeeper(fast);
@@ -124,7 +125,7 @@ describe('dashboard in Chromium', { skip }, () => {
     assert.equal(await page.getByTestId('storage-used').textContent(), formatBytes(s.archive.bytes));
     // Completeness grows as the node stays online: the page shows the share of its last push.
     await waitFor('the overview to show the completeness of /api/status', async () =>
-      (await page.getByTestId('completeness').textContent()) === formatPercent((await status()).history.coveredShare),
+      (await page.getByTestId('completeness').textContent()) === formatPercent((await status()).history.verifiedShare),
     );
     assert.equal(await page.getByTestId('node-state').textContent(), 'Online');
     await shoot('overview');
@@ -136,7 +137,8 @@ describe('dashboard in Chromium', { skip }, () => {
     await topic.getByRole('heading', { name: 'Test Community' }).waitFor();
     const s = await status();
     const h = s.history.topics.find((t) => t.pubsubTopic === TEST_PUBSUB)!;
-    assert.equal(await topic.getByTestId('topic-covered').textContent(), formatPercent(h.coveredShare));
+    assert.equal(await topic.getByTestId('topic-verified').textContent(), formatPercent(h.verifiedShare));
+    assert.equal(await topic.getByTestId('topic-unattested').textContent(), formatPercent(h.unattestedShare));
     const verified = topic.locator('[data-kind="verified"]').first();
     await verified.focus();
     const detail = await topic.locator('.detail').textContent();

@@ -22,11 +22,16 @@ export interface KeeperProcess {
   kill(): Promise<void>;
 }
 
-export async function startKeeperProcess(dataDir: string, extra: string[] = [], pubsubTopic = PUBSUB): Promise<KeeperProcess> {
+export async function startKeeperProcess(
+  dataDir: string,
+  extra: string[] = [],
+  pubsubTopic = PUBSUB,
+  listen = '/ip4/127.0.0.1/tcp/0',
+): Promise<KeeperProcess> {
   const started = performance.now();
   const proc = spawn(
     process.execPath,
-    [CLI, '--data-dir', dataDir, '--pubsub-topic', pubsubTopic, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-discovery', ...extra],
+    [CLI, '--data-dir', dataDir, '--pubsub-topic', pubsubTopic, '--listen', listen, '--api', '127.0.0.1:0', '--no-discovery', ...extra],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const events: KeeperEvent[] = [];

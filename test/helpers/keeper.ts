@@ -10,6 +10,7 @@ import type { KeeperTestHooks } from '../../main/core/keeper.ts';
 import { Archive } from '../../main/core/archive/archive.ts';
 import type { ArchiveMessage } from '../../main/core/message/message.ts';
 import { ARCHIVE_FILE } from '../../main/core/settings/paths.ts';
+import { HistoryStore } from '../../main/core/history/history-store.ts';
 import { TEST_PUBSUB } from './messages.ts';
 
 export interface TestKeeper {
@@ -35,6 +36,8 @@ export function testConfig(dataDir: string, overrides: Partial<KeeperConfig> = {
     listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'],
     api: { host: '127.0.0.1', port: 0 },
     discovery: false,
+    // Every node here shares one clock: a small margin keeps the test's stretches short.
+    clockMarginMs: 200,
     ...overrides,
   });
 }
@@ -85,6 +88,27 @@ export function seedArchive(dataDir: string, messages: readonly ArchiveMessage[]
   } finally {
     archive.close();
   }
+}
+
+/**
+ * Writes online coverage into a data dir before a Keeper starts on it, as if it
+ * had been online then: what it attests holding to peers that ask.
+ */
+export function seedOnline(dataDir: string, stretches: readonly { start: number; end: number }[], pubsubTopic = TEST_PUBSUB): void {
+  const archive = Archive.open(join(dataDir, ARCHIVE_FILE));
+  try {
+    const history = new HistoryStore(archive);
+    for (const s of stretches) history.extend(history.openOnline(pubsubTopic, s.start), s.end);
+  } finally {
+    archive.close();
+  }
+}
+
+/** A seeded archive and the online coverage that vouches for it: from an hour before the first message to now. */
+export function seedHistory(dataDir: string, messages: readonly ArchiveMessage[], pubsubTopic = TEST_PUBSUB): void {
+  seedArchive(dataDir, messages);
+  const first = messages.reduce((min, m) => (m.timestamp < min ? m.timestamp : min), BigInt(Date.now()) * 1_000_000n);
+  seedOnline(dataDir, [{ start: Number(first / 1_000_000n) - 3_600_000, end: Date.now() }], pubsubTopic);
 }
 
 export function tempDataDir(): string {

@@ -2,7 +2,8 @@
  * A bare libp2p node that serves a prepared archive over Store v3 and does
  * nothing else: no relay, no gap filling of its own. Seeded with omissions or
  * forgeries, or given a misbehaviour, it is the dishonest store peer of the
- * history and reliability tests.
+ * history and reliability tests. Without `attest` it is unattested, as nwaku
+ * is; with it, it signs coverage answers claiming what it is told to claim.
  */
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -23,6 +24,10 @@ import { decodeRequest, encodeResponse, STORE_CODEC } from '../../main/core/stor
 import { storeQuery } from '../../main/core/store/client.ts';
 import { StoreServer } from '../../main/core/store/server.ts';
 import { hex } from './messages.ts';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { CoverageServer } from '../../main/core/coverage/server.ts';
+import { intersect } from '../../main/core/util/intervals.ts';
+import type { Interval } from '../../main/core/util/intervals.ts';
 
 /**
  * honest: the StoreServer itself. replay: every answer is the first page again.
@@ -40,10 +45,24 @@ export interface StoreNode {
   stop(): Promise<void>;
 }
 
-export async function startStoreNode(messages: readonly ArchiveMessage[], behaviour: Behaviour = 'honest', delayMs = 3000): Promise<StoreNode> {
+export interface StoreNodeOptions {
+  /** Answer the coverage protocol, claiming to hold all of any range asked, or these stretches of it. */
+  attest?: 'all' | Interval[];
+  /** Sign coverage answers with a key that is not the node's: every one is badly signed. */
+  forgeSignature?: boolean;
+}
+
+export async function startStoreNode(
+  messages: readonly ArchiveMessage[],
+  behaviour: Behaviour = 'honest',
+  delayMs = 3000,
+  opts: StoreNodeOptions = {},
+): Promise<StoreNode> {
   const archive = Archive.open(':memory:');
   archive.insert(messages);
+  const privateKey = await generateKeyPair('secp256k1');
   const node = await createLibp2p({
+    privateKey,
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
@@ -85,6 +104,13 @@ export async function startStoreNode(messages: readonly ArchiveMessage[], behavi
       }
     });
   }
+  let coverage: CoverageServer | undefined;
+  if (opts.attest !== undefined) {
+    const claim = opts.attest;
+    const signer = opts.forgeSignature === true ? await generateKeyPair('secp256k1') : privateKey;
+    coverage = new CoverageServer((_t, _c, range) => (claim === 'all' ? [range] : intersect(claim, [range])), signer, node.peerId.toString());
+    await coverage.start(node);
+  }
   const addr = node.getMultiaddrs()[0]?.toString() ?? '';
   return {
     node,
@@ -93,6 +119,7 @@ export async function startStoreNode(messages: readonly ArchiveMessage[], behavi
     served: () => served,
     stop: async () => {
       await server?.stop();
+      await coverage?.stop();
       await node.stop();
       archive.close();
     },

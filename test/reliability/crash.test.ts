@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Archive } from '../../main/core/archive/archive.ts';
 import { HistoryStore } from '../../main/core/history/history-store.ts';
 import { ARCHIVE_FILE } from '../../main/core/settings/paths.ts';
-import { seedArchive, startKeeper, tempDataDir } from '../helpers/keeper.ts';
+import { seedHistory, startKeeper, tempDataDir } from '../helpers/keeper.ts';
 import type { TestKeeper } from '../helpers/keeper.ts';
 import { startKeeperProcess } from '../helpers/keeper-process.ts';
 import type { KeeperProcess } from '../helpers/keeper-process.ts';
@@ -49,7 +49,7 @@ describe('SIGKILL during relay ingest and gap filling', () => {
       archiveMessage({ contentTopic: TEST_CONTENT[i % 3], timestamp: BigInt(start + Math.floor((i * 48 * 3_600_000) / total)) * MS, payload: Buffer.alloc(800, i % 251) }),
     );
     const aDir = tempDataDir();
-    seedArchive(aDir, seeded);
+    seedHistory(aDir, seeded);
     a = await startKeeper({ storeRateLimit: { capacity: 400, perSecond: 100 } }, aDir);
     reader = await startStoreClient();
     publisher = await startWakuClient({ pubsubTopics: [TEST_PUBSUB] });

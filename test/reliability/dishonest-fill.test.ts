@@ -32,9 +32,11 @@ describe('gap filling among dishonest store peers', () => {
     const base = BigInt(Date.now() - 5 * 3_600_000) * MS;
     const truth = series(count, base, { stepNs: 3000n * MS });
     const forged: ArchiveMessage[] = truth.slice(0, 50).map((m) => ({ ...m, hash: new Uint8Array(randomBytes(32)) }));
-    const start = (messages: ArchiveMessage[], behaviour?: Parameters<typeof startStoreNode>[1], delayMs?: number) =>
-      startStoreNode(messages, behaviour, delayMs).then((n) => (nodes.push(n), n));
-    const honest = await start(truth);
+    const start = (messages: ArchiveMessage[], behaviour?: Parameters<typeof startStoreNode>[1], delayMs?: number, attest?: 'all') =>
+      startStoreNode(messages, behaviour, delayMs, attest === undefined ? {} : { attest }).then((n) => (nodes.push(n), n));
+    // Two honest peers that attest holding the stretch; the misbehaving ones are unattested, as nwaku is.
+    const honest = await start(truth, 'honest', 0, 'all');
+    const honest2 = await start(truth, 'honest', 0, 'all');
     const omitting = await start(truth.filter((_, i) => i % 3 !== 0));
     const forging = await start(forged);
     const replaying = await start(truth, 'replay');
@@ -44,7 +46,7 @@ describe('gap filling among dishonest store peers', () => {
     const maxPages = Math.ceil(count / 100) + 10;
     const started = performance.now();
     b = await startKeeper({
-      storePeers: [forging, replaying, slow, endless, omitting, honest].map((n) => n.addr),
+      storePeers: [forging, replaying, slow, endless, omitting, honest, honest2].map((n) => n.addr),
       fillQuorum: 2,
       storeQueryTimeoutMs: 1000,
       maxFillPagesPerWindow: maxPages,
@@ -63,7 +65,8 @@ describe('gap filling among dishonest store peers', () => {
 
     const h = s.history.topics[0]!;
     const seeded = { start: Number(base / MS), end: Number(truth[count - 1]!.timestamp / MS) };
-    assert.ok(h.filled.some((f) => f.verified && f.startMs <= seeded.start && f.endMs >= seeded.end), 'the seeded stretch is verified');
+    const verifiedBy = h.filled.find((f) => f.verified && f.startMs <= seeded.start && f.endMs >= seeded.end)?.peers;
+    assert.deepEqual(verifiedBy, [honest.peerId, honest2.peerId].sort(), 'the seeded stretch is verified, by the attesting two');
     // The endless peer's messages are well-formed and inside the window: at the Waku layer they cannot be
     // told from real ones (Status checks signatures above it). What it can add is bounded by the page limit.
     assert.ok(s.archive.messages <= count + endless.served() * 100, 'nothing beyond the honest set and the bounded endless pages');
@@ -77,7 +80,7 @@ describe('gap filling among dishonest store peers', () => {
     // Bounded: backoff keeps a failing peer from being asked every window; the endless one stops at the page limit.
     assert.ok(endless.served() <= maxPages * h.filled.length + maxPages, `endless peer was asked ${endless.served()} pages`);
     report(
-      `dishonest fill: ${count} messages completed in ${ms.toFixed(0)} ms among 6 peers; rejected from the forger ${byId.get(forging.peerId)?.rejected}, ` +
+      `dishonest fill: ${count} messages completed in ${ms.toFixed(0)} ms among 7 peers; rejected from the forger ${byId.get(forging.peerId)?.rejected}, ` +
         `endless peer cut off after ${endless.served()} pages, slow peer timed out ${byId.get(slow.peerId)?.failures} time(s)`,
     );
   });

@@ -89,6 +89,10 @@ describe('configuration', () => {
     [['--heartbeat', '10ms'], '--heartbeat'],
     [['--fill-interval', '1s'], '--fill-interval'],
     [['--check-interval', 'soon'], '--check-interval'],
+    // The settle time must span the clock margin and a heartbeat, or relay's newest stretch would count before it settled.
+    [['--settle', '5s'], '--settle'],
+    [['--settle', '2s', '--clock-margin', '1s', '--heartbeat', '2s'], '--settle'],
+    [['--clock-margin', 'never'], '--clock-margin'],
   ];
   for (const [argv, field] of bad) {
     it(`refuses ${argv.join(' ')} naming ${field}`, () => assert.equal(fieldOf(() => parseCli(argv)), field));
@@ -102,6 +106,8 @@ describe('configuration', () => {
     assert.deepEqual(parseHostPort('x', '[::1]:8647'), { host: '::1', port: 8647 });
     const r = parseCli(['--heartbeat', '2s', '--fill-interval', '30m', '--check-interval', '1m']);
     assert.ok(r.kind === 'run' && r.config.heartbeatMs === 2000 && r.config.fillIntervalMs === 1_800_000 && r.config.checkIntervalMs === 60_000);
+    const t = parseCli(['--settle', '1s', '--clock-margin', '300ms', '--heartbeat', '200ms']);
+    assert.ok(t.kind === 'run' && t.config.settleMs === 1000 && t.config.clockMarginMs === 300);
   });
 
   it('puts data where each OS expects it', () => {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Archive } from '../../main/core/archive/archive.ts';
 import { decodeResponse, encodeRequest } from '../../main/core/store/codec.ts';
-import { RateLimiter } from '../../main/core/store/rate-limit.ts';
+import { RateLimiter } from '../../main/core/util/rate-limit.ts';
 import { StoreServer } from '../../main/core/store/server.ts';
 import type { ServedRequest } from '../../main/core/store/server.ts';
 import { series } from '../helpers/messages.ts';

@@ -50,7 +50,13 @@ export class KeeperMetrics {
   });
   private readonly verified = new Gauge({
     name: 'keeper_history_verified_ratio',
-    help: 'Share of the retention window held online or filled by the quorum, by pubsub topic',
+    help: 'Share of the retention window held and verified (online, or filled by the quorum of attesting peers): what this node attests, by pubsub topic',
+    labelNames: ['pubsub_topic'],
+    registers: [this.registry],
+  });
+  private readonly unattested = new Gauge({
+    name: 'keeper_history_unattested_ratio',
+    help: 'Share of the retention window held but not verified (unattested peers, or fewer attesting peers than the quorum), by pubsub topic',
     labelNames: ['pubsub_topic'],
     registers: [this.registry],
   });
@@ -76,6 +82,18 @@ export class KeeperMetrics {
     name: 'keeper_store_peers',
     help: 'Known store peers, by whether they are connected',
     labelNames: ['connected'],
+    registers: [this.registry],
+  });
+
+  private readonly attesting = new Gauge({
+    name: 'keeper_store_peers_attesting',
+    help: 'Store peers that attest their coverage, by whether their attestations count now (standing)',
+    labelNames: ['trusted'],
+    registers: [this.registry],
+  });
+  private readonly refused = new Counter({
+    name: 'keeper_coverage_answers_refused_total',
+    help: 'Coverage answers from store peers refused: unsigned, badly signed, oversized or for another question',
     registers: [this.registry],
   });
 
@@ -114,6 +132,7 @@ export class KeeperMetrics {
     for (const t of h.topics) {
       this.covered.set({ pubsub_topic: t.pubsubTopic }, t.coveredShare);
       this.verified.set({ pubsub_topic: t.pubsubTopic }, t.verifiedShare);
+      this.unattested.set({ pubsub_topic: t.pubsubTopic }, t.unattestedShare);
       this.gaps.set({ pubsub_topic: t.pubsubTopic }, t.gaps.length);
     }
     this.fillRunning.set(h.fill.running ? 1 : 0);
@@ -122,6 +141,9 @@ export class KeeperMetrics {
     setCounter(this.recovered, h.consistency.recovered);
     this.storePeers.set({ connected: 'true' }, h.storePeers.filter((p) => p.connected).length);
     this.storePeers.set({ connected: 'false' }, h.storePeers.filter((p) => !p.connected).length);
+    this.attesting.set({ trusted: 'true' }, h.storePeers.filter((p) => p.attests === true && p.trusted).length);
+    this.attesting.set({ trusted: 'false' }, h.storePeers.filter((p) => p.attests === true && !p.trusted).length);
+    setCounter(this.refused, h.storePeers.reduce((n, p) => n + p.refused, 0));
     return this.registry.metrics();
   }
 

@@ -98,6 +98,7 @@ function emptyHistory(fillQuorum: number): HistoryStatus {
     fillQuorum,
     coveredShare: 0,
     verifiedShare: 0,
+    unattestedShare: 0,
     uptimeShare: 0,
     limitedByQuota: false,
     topics: [],

@@ -91,6 +91,28 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'attested coverage',
+    sql: `
+      -- filled: whether the answers that filled it came with the peers' signed coverage.
+      -- verified now means: held by at least the quorum of peers that attested holding it.
+      ALTER TABLE coverage ADD COLUMN attested INTEGER NOT NULL DEFAULT 0;
+      -- Repair: fills recorded before coverage was attested counted any "complete" answer,
+      -- also from peers that were offline then too. They stay held, no longer verified,
+      -- and are asked again of peers that attest what they hold.
+      UPDATE coverage SET verified = 0, attested = 0 WHERE kind = 'filled';
+      -- The stretches a peer attested for the window it is answering (JSON), NULL when unattested.
+      ALTER TABLE fill_progress ADD COLUMN held TEXT;
+      DELETE FROM fill_progress;
+      -- Whether the peer speaks the coverage protocol (NULL: not known yet), how many of its
+      -- coverage answers were refused, and when it last answered short of what it attested.
+      ALTER TABLE store_peers ADD COLUMN attests INTEGER;
+      ALTER TABLE store_peers ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE store_peers ADD COLUMN standing_lost_ms INTEGER;
+      ALTER TABLE store_peers ADD COLUMN standing_reason TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,47 +1,77 @@
 /**
- * How complete a topic's history is over the retention window: what is held
- * (online or filled), what is verified by the quorum, and the gaps left with
- * the reason each is still open. Pure: coverage rows and the clock in, figures out.
+ * How complete a topic's history is over the retention window, and what this
+ * Keeper can attest of it. Held and verified: online (narrowed by the clock
+ * margin), or filled by at least the quorum of peers that attested holding it.
+ * Held but not verified: filled by unattested peers, or by fewer attesting
+ * peers than the quorum. Missing: the rest, each gap with the reason it is
+ * still open. Pure: coverage rows and the clock in, figures out.
  */
 import type { FilledRange, GapReason, GapStatus, TimeRange, TimelineSegment, TopicHistory } from '../../contract/contract.ts';
 import type { CoverageRow } from './history-store.ts';
-import { clip, normalize, splitByDay, subtract, totalLength } from './intervals.ts';
-import type { Interval } from './intervals.ts';
+import { clip, normalize, shrink, splitByDay, subtract, totalLength } from '../util/intervals.ts';
+import type { Interval } from '../util/intervals.ts';
 
 export interface GapNote {
   reason: GapReason;
   detail: string | null;
 }
 
+/**
+ * How much of an online stretch counts as held. Online time is receive time,
+ * and a message's timestamp may be up to the relay's clock tolerance (20 s)
+ * from when it is received: of [a, b] online, only timestamps in
+ * [a + margin, b − margin] are surely all received. The rest is a gap, filled
+ * (with the same margin) from peers.
+ */
+export interface HeldRules {
+  marginMs: number;
+}
+
 const toRange = (i: Interval): TimeRange => ({ startMs: i.start, endMs: i.end });
 
+/** The online stretches that count as held. */
+function onlineHeld(rows: readonly CoverageRow[], rules: HeldRules): Interval[] {
+  return shrink(rows.filter((r) => r.kind === 'online'), rules.marginMs);
+}
+
+/** What this node holds and can attest to others: online (narrowed) and verified fills. */
+export function verifiedHeld(rows: readonly CoverageRow[], rules: HeldRules): Interval[] {
+  return normalize([...onlineHeld(rows, rules), ...rows.filter((r) => r.kind === 'filled' && r.verified)]);
+}
+
+/** Everything held, attested or not. */
+function anyHeld(rows: readonly CoverageRow[], rules: HeldRules): Interval[] {
+  return normalize([...onlineHeld(rows, rules), ...rows.filter((r) => r.kind === 'filled')]);
+}
+
 /** The stretches of `window` not held: split at UTC days, the unit gap filling works in. */
-export function gapsOf(rows: readonly CoverageRow[], window: Interval): Interval[] {
-  return subtract(window, rows).flatMap(splitByDay);
+export function gapsOf(rows: readonly CoverageRow[], window: Interval, rules: HeldRules): Interval[] {
+  return subtract(window, anyHeld(rows, rules)).flatMap(splitByDay);
 }
 
 export function topicHistory(
   pubsubTopic: string,
   rows: readonly CoverageRow[],
   window: Interval,
+  rules: HeldRules,
   noteOf: (gap: Interval) => GapNote | undefined,
 ): TopicHistory {
   const length = Math.max(1, window.end - window.start);
-  const online = clip(rows.filter((r) => r.kind === 'online'), window);
+  const online = clip(onlineHeld(rows, rules), window);
   const filledRows = rows.filter((r) => r.kind === 'filled');
-  const verifiedHeld = normalize([...online, ...clip(filledRows.filter((r) => r.verified), window)]);
-  const held = normalize([...verifiedHeld, ...clip(filledRows.filter((r) => !r.verified), window)]);
+  const verified = clip(verifiedHeld(rows, rules), window);
+  const held = clip(anyHeld(rows, rules), window);
 
   const filled: FilledRange[] = [];
   const unverified: FilledRange[] = [];
   for (const r of filledRows) {
     for (const part of clip([r], window)) {
-      filled.push({ ...toRange(part), verified: r.verified, peers: r.peers });
+      filled.push({ ...toRange(part), verified: r.verified, attested: r.attested, peers: r.peers });
       // Unverified only where nothing better holds the same time.
-      if (!r.verified) for (const u of subtract(part, verifiedHeld)) unverified.push({ ...toRange(u), verified: false, peers: r.peers });
+      if (!r.verified) for (const u of subtract(part, verified)) unverified.push({ ...toRange(u), verified: false, attested: r.attested, peers: r.peers });
     }
   }
-  const gaps: GapStatus[] = gapsOf(rows, window).map((g) => {
+  const gaps: GapStatus[] = gapsOf(rows, window, rules).map((g) => {
     const note = noteOf(g);
     return { ...toRange(g), reason: note?.reason ?? 'pending', detail: note?.detail ?? null };
   });
@@ -56,12 +86,15 @@ export function topicHistory(
     ...gaps.map((g) => ({ startMs: g.startMs, endMs: g.endMs, kind: 'missing' as const, peers: [], reason: g.reason, detail: g.detail })),
   ];
   segments.sort((a, b) => a.startMs - b.startMs);
+  const coveredShare = totalLength(held) / length;
+  const verifiedShare = totalLength(verified) / length;
   return {
     pubsubTopic,
     windowStartMs: window.start,
     windowEndMs: window.end,
-    coveredShare: totalLength(held) / length,
-    verifiedShare: totalLength(verifiedHeld) / length,
+    coveredShare,
+    verifiedShare,
+    unattestedShare: Math.max(0, coveredShare - verifiedShare),
     online: online.map(toRange),
     filled: filled.sort((a, b) => a.startMs - b.startMs),
     unverified: unverified.sort((a, b) => a.startMs - b.startMs),
@@ -78,7 +111,7 @@ function dedupeOverlaps(sorted: TimelineSegment[]): TimelineSegment[] {
     const start = Math.max(s.startMs, edge);
     if (start >= s.endMs) continue;
     out.push({ ...s, startMs: start });
-    edge = s.endMs;
+    edge = Math.max(edge, s.endMs);
   }
   return out;
 }
@@ -87,8 +120,8 @@ function dedupeOverlaps(sorted: TimelineSegment[]): TimelineSegment[] {
  * Completeness over every relayed topic: the mean of their shares (each topic's
  * window has the same length, so this is the time-weighted mean).
  */
-export function overallShares(topics: readonly TopicHistory[]): { coveredShare: number; verifiedShare: number } {
-  if (topics.length === 0) return { coveredShare: 0, verifiedShare: 0 };
-  const sum = (pick: (t: TopicHistory) => number): number => topics.reduce((n, t) => n + pick(t), 0);
-  return { coveredShare: sum((t) => t.coveredShare) / topics.length, verifiedShare: sum((t) => t.verifiedShare) / topics.length };
+export function overallShares(topics: readonly TopicHistory[]): { coveredShare: number; verifiedShare: number; unattestedShare: number } {
+  if (topics.length === 0) return { coveredShare: 0, verifiedShare: 0, unattestedShare: 0 };
+  const mean = (pick: (t: TopicHistory) => number): number => topics.reduce((n, t) => n + pick(t), 0) / topics.length;
+  return { coveredShare: mean((t) => t.coveredShare), verifiedShare: mean((t) => t.verifiedShare), unattestedShare: mean((t) => t.unattestedShare) };
 }

@@ -2,12 +2,22 @@
 import type { KeeperEvent } from '../../contract/contract.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { ArchiveWriter } from '../archive/writer.ts';
+import type { CoverageQuestion } from '../coverage/client.ts';
 import type { StoreQueryRequest, StoreQueryResponse } from '../store/codec.ts';
+import type { Interval } from '../util/intervals.ts';
 import type { HistoryStore } from './history-store.ts';
 import type { StorePeerRegistry } from './store-peers.ts';
 
 /** Asks `peerId` one Store v3 request. */
 export type PeerQueryFn = (peerId: string, request: Partial<StoreQueryRequest>, signal: AbortSignal) => Promise<StoreQueryResponse>;
+
+/**
+ * Asks `peerId` what it holds of a range, over the coverage protocol: the
+ * stretches it attests, checked. Throws AttestationRefused for an answer not
+ * believed, UnsupportedProtocolError when the peer does not speak it, other
+ * errors when it cannot answer.
+ */
+export type AttestFn = (peerId: string, q: CoverageQuestion, signal: AbortSignal) => Promise<Interval[]>;
 
 /** The relayed topics and kept content topics, read afresh at every use (they change at run time). */
 export interface HistoryTopics {
@@ -24,6 +34,7 @@ export interface HistoryDeps {
   history: HistoryStore;
   peers: StorePeerRegistry;
   query: PeerQueryFn;
+  attest: AttestFn;
   topics: HistoryTopics;
   emit: (e: KeeperEvent) => void;
 }

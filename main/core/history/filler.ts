@@ -1,20 +1,20 @@
 /**
- * Gap filling: the retention window minus coverage, fetched from several store
- * peers. Each gap is split at UTC days (windows of at most 24 h), widened by
- * 20 s each side, and asked of up to `fillQuorum` peers at once; every message
- * is checked, the union of what passes is stored, and the window counts as
- * filled when at least one peer answered it completely — verified when the
- * quorum did. Progress is saved with each page, so a crash resumes mid-window.
+ * Gap filling: the retention window minus what is held, split at UTC days
+ * (windows of at most 24 h), newest first, each filled from store peers by
+ * fill-window.ts. Passes run at start, when relay comes back (and again once
+ * its downtime has settled), when a store peer turns up, and every interval;
+ * stretches held but not verified are asked again when a peer that attests
+ * its coverage and has not answered them is there to ask.
  */
-import type { ArchiveMessage } from '../message/message.ts';
 import type { FillPassSummary, FillStatus } from '../../contract/contract.ts';
 import type { GapNote } from './completeness.ts';
 import { gapsOf } from './completeness.ts';
-import { fetchRange } from './fetch.ts';
 import type { HistoryDeps } from './deps.ts';
-import type { Interval } from './intervals.ts';
-import { clip, splitByDay } from './intervals.ts';
-import { msToNs, nsToMs } from '../util/time.ts';
+import { fillWindow } from './fill-window.ts';
+import type { WindowWork } from './fill-window.ts';
+import type { Interval } from '../util/intervals.ts';
+import { clip, splitByDay } from '../util/intervals.ts';
+import { nsToMs } from '../util/time.ts';
 
 /** Share of the quota at which the archive counts as full for gap filling. */
 const QUOTA_FULL = 0.9;
@@ -26,7 +26,11 @@ export interface FillerOptions {
   /** The newest stretch is left alone for this long: relay may still deliver into it. */
   settleMs: number;
   intervalMs: number;
-  /** How far each window is widened at both ends. */
+  /**
+   * The clock margin: how far a message's timestamp may be from when relay
+   * delivered it. Online stretches count as held only that far inside their
+   * ends, and each window is widened by it when fetched.
+   */
   marginMs?: number;
   maxPagesPerWindow?: number;
   now?: () => number;
@@ -44,21 +48,13 @@ export interface FillerOptions {
   quotaBytes?: () => number;
 }
 
-interface WindowWork {
-  pubsubTopic: string;
-  window: Interval;
-  /** Peers that already answered this window completely (re-verification). */
-  answered: string[];
-}
-
-type WindowResult = 'verified' | 'unverified' | 'open';
-
 export const MARGIN_MS = 20_000;
 
 export class GapFiller {
   private readonly d: HistoryDeps;
   private readonly o: Required<FillerOptions>;
-  private readonly notes = new Map<string, GapNote>();
+  /** Why each window asked last is still (partly) missing, by topic and window start; when, and who said they held none of it. */
+  private readonly notes = new Map<string, { window: Interval; note: GapNote; atMs: number; notHolding: string[] }>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private triggerTimer: NodeJS.Timeout | undefined;
@@ -149,8 +145,26 @@ export class GapFiller {
     return oldest === null ? null : nsToMs(oldest);
   }
 
+  /** Why a gap is still open: the note of the window it lies in, if that was asked. */
   noteOf(pubsubTopic: string, gap: Interval): GapNote | undefined {
-    return this.notes.get(`${pubsubTopic}|${gap.start}`);
+    return this.entryOf(pubsubTopic, gap)?.note;
+  }
+
+  private entryOf(pubsubTopic: string, gap: Interval): { note: GapNote; atMs: number; notHolding: string[] } | undefined {
+    for (const [key, entry] of this.notes) {
+      if (key.startsWith(`${pubsubTopic}|`) && gap.start >= entry.window.start && gap.start < entry.window.end) return entry;
+    }
+    return undefined;
+  }
+
+  /**
+   * A gap every attesting peer said it did not hold either, lately: asking them
+   * again gains nothing until one that was not asked turns up (or an interval passes).
+   */
+  private nobodyNewToAsk(pubsubTopic: string, gap: Interval, attesting: readonly string[]): boolean {
+    const e = this.entryOf(pubsubTopic, gap);
+    if (e === undefined || e.note.reason !== 'not-held' || this.o.now() - e.atMs >= this.o.intervalMs) return false;
+    return attesting.every((id) => e.notHolding.includes(id));
   }
 
   status(): FillStatus {
@@ -158,16 +172,24 @@ export class GapFiller {
   }
 
   private collectWork(window: Interval): WindowWork[] {
-    const candidates = new Set(this.d.peers.candidates().map((p) => p.peerId));
+    const attesting = this.d.peers
+      .candidates()
+      .map((p) => p.peerId)
+      .filter((id) => this.d.peers.mayAttest(id));
     const work: WindowWork[] = [];
     for (const pubsubTopic of this.d.topics.pubsubTopics) {
       const rows = this.d.history.coverage(pubsubTopic);
-      for (const gap of gapsOf(rows, window)) work.push({ pubsubTopic, window: gap, answered: [] });
-      // Unverified windows are asked again when a peer that has not answered them is available.
+      for (const gap of gapsOf(rows, window, { marginMs: this.o.marginMs })) {
+        if (!this.nobodyNewToAsk(pubsubTopic, gap, attesting)) work.push({ pubsubTopic, window: gap, prior: null });
+      }
+      // Held but unverified: asked again when a peer that attests its coverage could verify it —
+      // any such peer for an unattested stretch, one that has not answered it for an attested one.
       for (const r of rows) {
         if (r.kind !== 'filled' || r.verified) continue;
-        if (![...candidates].some((c) => !r.peers.includes(c))) continue;
-        for (const part of clip([r], window).flatMap(splitByDay)) work.push({ pubsubTopic, window: part, answered: r.peers });
+        if (!attesting.some((id) => !r.attested || !r.peers.includes(id))) continue;
+        for (const part of clip([r], window).flatMap(splitByDay)) {
+          work.push({ pubsubTopic, window: part, prior: { peers: r.peers, attested: r.attested } });
+        }
       }
     }
     // Newest first: recent history is what people scroll back to.
@@ -176,6 +198,7 @@ export class GapFiller {
 
   private async pass(): Promise<void> {
     const window = this.window();
+    for (const [key, e] of this.notes) if (e.window.end <= window.start) this.notes.delete(key);
     const work = this.collectWork(window);
     if (work.length === 0) return;
     if (work.some((w) => w.window.end === window.end && this.o.isOnline(w.pubsubTopic))) {
@@ -184,7 +207,7 @@ export class GapFiller {
       this.later.unref();
     }
     if (this.d.peers.candidates().length === 0) {
-      for (const w of work) if (w.answered.length === 0) this.note(w, { reason: 'no-peer', detail: null });
+      for (const w of work) if (w.prior === null) this.note(w, { reason: 'no-peer', detail: null });
       return;
     }
     const startedAtMs = this.o.now();
@@ -197,7 +220,15 @@ export class GapFiller {
         // The quota filled up during the pass: older windows would only be pruned again.
         if (w.window.end <= (this.quotaHorizon() ?? -Infinity)) break;
         const before = this.progress.messages;
-        const result = await this.fillWindow(w);
+        const { result, note, notHolding } = await fillWindow(this.d, w, {
+          fillQuorum: this.o.fillQuorum,
+          marginMs: this.o.marginMs,
+          maxPagesPerWindow: this.o.maxPagesPerWindow,
+          signal: this.abort.signal,
+          onStored: (n) => (this.progress.messages += n),
+        });
+        if (note === null) this.notes.delete(`${w.pubsubTopic}|${w.window.start}`);
+        else this.note(w, note, notHolding);
         counts[result]++;
         this.progress.windowsDone++;
         this.d.emit({
@@ -218,89 +249,7 @@ export class GapFiller {
     }
   }
 
-  private note(w: WindowWork, note: GapNote): void {
-    this.notes.set(`${w.pubsubTopic}|${w.window.start}`, note);
-  }
-
-  private async fillWindow(w: WindowWork): Promise<WindowResult> {
-    const { pubsubTopic, window } = w;
-    const { archive, writer, history, peers, topics } = this.d;
-    const range = {
-      pubsubTopic,
-      startNs: msToNs(window.start - this.o.marginMs),
-      endNs: msToNs(window.end + this.o.marginMs),
-    };
-    const saved = new Map(history.progress(pubsubTopic, window.start).map((p) => [p.peerId, p]));
-    const complete = new Set([...w.answered, ...[...saved.values()].filter((p) => p.complete).map((p) => p.peerId)]);
-    const queue = peers.candidates().filter((p) => !complete.has(p.peerId)).map((p) => p.peerId);
-    const provided = new Map<string, number>();
-    const errors: string[] = [];
-    let newMessages = 0;
-    let unstorable = false;
-
-    const fetchFrom = async (peerId: string): Promise<void> => {
-      const prior = saved.get(peerId);
-      let count = prior?.provided ?? 0;
-      const outcome = await fetchRange((req, signal) => this.d.query(peerId, req, signal), {
-        range,
-        resumeCursor: prior?.cursor ?? null,
-        maxPages: this.o.maxPagesPerWindow,
-        signal: this.abort.signal,
-        onPage: (valid: ArchiveMessage[], rejected, cursor, done) => {
-          const kept = valid.filter((m) => topics.keeps(m.contentTopic));
-          // The page and the progress it makes commit together, or neither does.
-          const inserted = writer.store(kept, () =>
-            history.saveProgress(pubsubTopic, window.start, { peerId, cursor, complete: done, provided: count + kept.length }),
-          );
-          if (inserted === null) return false;
-          count += kept.length;
-          newMessages += inserted;
-          this.progress.messages += inserted;
-          peers.recordMessages(peerId, kept.length, rejected);
-          return true;
-        },
-      });
-      provided.set(peerId, count);
-      if (outcome.complete) {
-        complete.add(peerId);
-        peers.recordSuccess(peerId, outcome.rttMs);
-      } else if (outcome.local) {
-        unstorable = true;
-      } else if (!this.abort.signal.aborted) {
-        peers.recordFailure(peerId, outcome.error ?? 'incomplete');
-        errors.push(`${peerId.slice(-8)}: ${outcome.error ?? 'incomplete'}`);
-      }
-    };
-
-    // Up to `fillQuorum` peers at a time; a failed one makes room for the next.
-    const workers = Array.from({ length: Math.max(1, this.o.fillQuorum - complete.size) }, async () => {
-      while (complete.size < this.o.fillQuorum && !this.abort.signal.aborted && !unstorable) {
-        const next = queue.shift();
-        if (next === undefined) return;
-        await fetchFrom(next);
-      }
-    });
-    await Promise.all(workers);
-    if (this.abort.signal.aborted) return 'open';
-    if (unstorable) {
-      // Nothing a peer did: the window stays open and is asked again once the archive takes writes.
-      this.note(w, { reason: 'archive-error', detail: writer.error });
-      return 'open';
-    }
-
-    if (complete.size === 0) {
-      this.note(w, errors.length > 0 ? { reason: 'peer-failed', detail: errors.join('; ') } : { reason: 'no-peer', detail: null });
-      return 'open';
-    }
-    // Agreement: the share of everything now held for the window that each peer had
-    // (an empty window says nothing about a peer).
-    const union = archive.countInRange(pubsubTopic, range.startNs, range.endNs);
-    for (const [peerId, count] of provided) {
-      if (complete.has(peerId) && union > 0) peers.recordAgreement(peerId, Math.min(1, count / union));
-    }
-    const verified = complete.size >= this.o.fillQuorum;
-    history.completeWindow(pubsubTopic, window, verified, [...complete].sort(), newMessages);
-    this.notes.delete(`${pubsubTopic}|${window.start}`);
-    return verified ? 'verified' : 'unverified';
+  private note(w: WindowWork, note: GapNote, notHolding: string[] = []): void {
+    this.notes.set(`${w.pubsubTopic}|${w.window.start}`, { window: w.window, note, atMs: this.o.now(), notHolding });
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The history side of one Keeper: uptime, the store peer registry, gap filling
  * and the consistency checks, created and started together, following the
- * runtime settings (new store peers, new topics, storage), and summed up in
- * the status's `history` part.
+ * runtime settings (new store peers, new topics, storage), summed up in the
+ * status's `history` part, and what this Keeper attests to others that ask.
  */
 import type { HistoryStatus, KeeperEvent } from '../../contract/contract.ts';
 import type { Archive } from '../archive/archive.ts';
@@ -11,10 +11,16 @@ import type { KeeperConfig } from '../settings/config.ts';
 import type { RuntimeSettings, SettingsChange } from '../settings/runtime-settings.ts';
 import { overallShares, topicHistory } from './completeness.ts';
 import { ConsistencyChecker } from './consistency.ts';
-import type { HistoryDeps, PeerQueryFn } from './deps.ts';
+import { verifiedHeld } from './completeness.ts';
+import type { HistoryDeps } from './deps.ts';
+import type { Libp2p } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { askCoverage } from '../coverage/client.ts';
+import { storeQuery } from '../store/client.ts';
 import { GapFiller } from './filler.ts';
 import { HistoryStore } from './history-store.ts';
-import { clip, totalLength } from './intervals.ts';
+import { clip, intersect, totalLength } from '../util/intervals.ts';
+import type { Interval } from '../util/intervals.ts';
 import { StorePeerRegistry } from './store-peers.ts';
 import { UptimeTracker } from './uptime.ts';
 import { parsePeerAddress } from '../util/peer-address.ts';
@@ -24,15 +30,20 @@ export interface HistoryServiceOptions {
   writer: ArchiveWriter;
   settings: RuntimeSettings;
   selfId: string;
-  /** Asks a store peer one Store v3 request (by id when connected, else by its address). */
-  query: PeerQueryFn;
+  /** What opens streams to store peers (the node): Store v3 queries and coverage questions go out through it. */
+  dialer: Pick<Libp2p, 'dialProtocol'>;
+  /** How long one request to a peer may take before it counts as failed. */
+  queryTimeoutMs: number;
   isConnected: (peerId: string) => boolean;
   /** Whether relay covers a topic now. */
   isOnline: (pubsubTopic: string) => boolean;
   emit: (e: KeeperEvent) => void;
 }
 
-type Timings = Pick<KeeperConfig, 'fillQuorum' | 'heartbeatMs' | 'settleMs' | 'fillIntervalMs' | 'checkIntervalMs' | 'maxFillPagesPerWindow'>;
+type Timings = Pick<
+  KeeperConfig,
+  'fillQuorum' | 'heartbeatMs' | 'settleMs' | 'clockMarginMs' | 'fillIntervalMs' | 'checkIntervalMs' | 'maxFillPagesPerWindow'
+>;
 
 export class HistoryService {
   readonly store: HistoryStore;
@@ -42,15 +53,31 @@ export class HistoryService {
   private readonly filler: GapFiller;
   private readonly checker: ConsistencyChecker;
   private readonly fillQuorum: number;
+  private readonly marginMs: number;
 
   constructor(o: HistoryServiceOptions) {
     const config: Timings = o.settings.config;
     this.settings = o.settings;
     this.fillQuorum = config.fillQuorum;
+    this.marginMs = config.clockMarginMs;
     this.store = new HistoryStore(o.archive);
     this.peers = new StorePeerRegistry(this.store, o.selfId, { isConnected: o.isConnected });
     const plan = o.settings.plan;
-    const deps: HistoryDeps = { archive: o.archive, writer: o.writer, history: this.store, peers: this.peers, query: o.query, topics: plan, emit: o.emit };
+    const deps: HistoryDeps = {
+      archive: o.archive,
+      writer: o.writer,
+      history: this.store,
+      peers: this.peers,
+      // By id when connected, else by the address it was configured or seen with.
+      query: (peerId, request, signal) =>
+        storeQuery(o.dialer, this.peers.target(peerIdFromString(peerId)), request, { signal, timeoutMs: o.queryTimeoutMs }),
+      attest: (peerId, q, signal) => {
+        const id = peerIdFromString(peerId);
+        return askCoverage(o.dialer, id, this.peers.target(id), q, { signal, timeoutMs: o.queryTimeoutMs });
+      },
+      topics: plan,
+      emit: o.emit,
+    };
     this.uptime = new UptimeTracker(this.store, () => plan.pubsubTopics, o.isOnline, {
       heartbeatMs: config.heartbeatMs,
       onChange: (_topic, online) => {
@@ -62,6 +89,7 @@ export class HistoryService {
       retentionMs: () => o.settings.retentionMs,
       quotaBytes: () => o.settings.quotaBytes,
       settleMs: config.settleMs,
+      marginMs: config.clockMarginMs,
       intervalMs: config.fillIntervalMs,
       maxPagesPerWindow: config.maxFillPagesPerWindow,
       isOnline: o.isOnline,
@@ -88,9 +116,23 @@ export class HistoryService {
     await Promise.all([this.filler.stop(), this.checker.stop()]);
   }
 
-  /** A connected peer told us its protocols; a store peer we did not know may answer what nobody could so far. */
-  observe(peerId: string, addrs: string[], servesStore: boolean): void {
-    if (this.peers.observe(peerId, addrs, servesStore)) this.filler.trigger();
+  /** A connected peer told us its protocols; a store peer that (re)appears may answer what nobody could so far. */
+  observe(peerId: string, addrs: string[], servesStore: boolean, attests: boolean): void {
+    if (this.peers.observe(peerId, addrs, servesStore, attests)) this.filler.trigger();
+  }
+
+  /**
+   * What this Keeper attests holding of `range`: online (narrowed by the clock
+   * margin) and verified fills, inside the settled retention window. Nothing
+   * for content topics it does not keep all of.
+   */
+  attestable(pubsubTopic: string, contentTopics: readonly string[], range: Interval): Interval[] {
+    const plan = this.settings.plan;
+    if (!plan.pubsubTopics.includes(pubsubTopic)) return [];
+    const kept = plan.keptContentTopics;
+    if (kept.length > 0 && (contentTopics.length === 0 || contentTopics.some((t) => !plan.keeps(t)))) return [];
+    const held = verifiedHeld(this.store.coverage(pubsubTopic), { marginMs: this.marginMs });
+    return intersect(held, intersect([range], [this.filler.window()]));
   }
 
   /** Runs a gap-filling pass now; resolves when it is done. */
@@ -108,7 +150,8 @@ export class HistoryService {
     const window = this.filler.window();
     const coverage = this.settings.plan.pubsubTopics.map((t) => ({ topic: t, rows: this.store.coverage(t) }));
     const online = coverage.flatMap((c) => c.rows.filter((r) => r.kind === 'online'));
-    const topics = coverage.map(({ topic, rows }) => topicHistory(topic, rows, window, (gap) => this.filler.noteOf(topic, gap)));
+    const rules = { marginMs: this.marginMs };
+    const topics = coverage.map(({ topic, rows }) => topicHistory(topic, rows, window, rules, (gap) => this.filler.noteOf(topic, gap)));
     return {
       fillQuorum: this.fillQuorum,
       ...overallShares(topics),

@@ -5,12 +5,12 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { Archive } from '../archive/archive.ts';
-import type { Interval } from './intervals.ts';
+import type { Interval } from '../util/intervals.ts';
 import { DAY_MS } from '../util/time.ts';
 import type { StorePeerSource, StorePeerStatus } from '../../contract/contract.ts';
 
-/** A store peer's kept record: its status without what is only live (connection, backoff). */
-export type StorePeerRecord = Omit<StorePeerStatus, 'connected' | 'backoffUntilMs'>;
+/** A store peer's kept record: its status without what is only live (connection, backoff, trust now). */
+export type StorePeerRecord = Omit<StorePeerStatus, 'connected' | 'backoffUntilMs' | 'trusted'>;
 
 export type CoverageKind = 'online' | 'filled';
 
@@ -18,10 +18,20 @@ export interface CoverageRow extends Interval {
   id: number;
   pubsubTopic: string;
   kind: CoverageKind;
+  /** filled: held by at least the quorum of peers that attested holding it. */
   verified: boolean;
+  /** filled: the peers that filled it attested holding it. */
+  attested: boolean;
   peers: string[];
   messages: number;
   recordedMs: number;
+}
+
+/** A stretch of a filled window, as it is recorded. */
+export interface FilledPart extends Interval {
+  verified: boolean;
+  attested: boolean;
+  peers: string[];
 }
 
 export interface ProgressRow {
@@ -29,6 +39,8 @@ export interface ProgressRow {
   cursor: Uint8Array | null;
   complete: boolean;
   provided: number;
+  /** What the peer attested holding of the window; null when its answer is unattested. */
+  held: Interval[] | null;
 }
 
 interface RawCoverage {
@@ -38,6 +50,7 @@ interface RawCoverage {
   start_ms: number;
   end_ms: number;
   verified: number;
+  attested: number;
   peers: string;
   messages: number;
   recorded_ms: number;
@@ -46,8 +59,8 @@ interface RawCoverage {
 function prepareStatements(db: Database) {
   return {
     insertCoverage: db.prepare(
-      `INSERT INTO coverage (pubsub_topic, kind, start_ms, end_ms, verified, peers, messages, recorded_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO coverage (pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     extendCoverage: db.prepare('UPDATE coverage SET end_ms = ? WHERE id = ? AND end_ms < ?'),
     coverageOfTopic: db.prepare('SELECT * FROM coverage WHERE pubsub_topic = ? ORDER BY start_ms'),
@@ -56,28 +69,33 @@ function prepareStatements(db: Database) {
     ),
     pruneCoverage: db.prepare('DELETE FROM coverage WHERE end_ms < ?'),
     progressOfWindow: db.prepare(
-      'SELECT peer_id, cursor, complete, provided FROM fill_progress WHERE pubsub_topic = ? AND window_start_ms = ?',
+      'SELECT peer_id, cursor, complete, provided, held FROM fill_progress WHERE pubsub_topic = ? AND window_start_ms = ?',
     ),
     saveProgress: db.prepare(
-      `INSERT INTO fill_progress (pubsub_topic, window_start_ms, peer_id, cursor, complete, provided, updated_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO fill_progress (pubsub_topic, window_start_ms, peer_id, cursor, complete, provided, held, updated_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (pubsub_topic, window_start_ms, peer_id) DO UPDATE SET
-         cursor = excluded.cursor, complete = excluded.complete, provided = excluded.provided, updated_ms = excluded.updated_ms`,
+         cursor = excluded.cursor, complete = excluded.complete, provided = excluded.provided,
+         held = excluded.held, updated_ms = excluded.updated_ms`,
     ),
     deleteProgress: db.prepare('DELETE FROM fill_progress WHERE pubsub_topic = ? AND window_start_ms = ?'),
+    deleteCompleteProgress: db.prepare('DELETE FROM fill_progress WHERE pubsub_topic = ? AND window_start_ms = ? AND complete = 1'),
     pruneProgress: db.prepare('DELETE FROM fill_progress WHERE window_start_ms < ?'),
     allPeers: db.prepare('SELECT * FROM store_peers'),
     savePeer: db.prepare(
       `INSERT INTO store_peers (peer_id, addrs, source, rtt_ms, last_success_ms, last_failure_ms, failures,
-                                provided, rejected, agreement, last_agreement_ms, last_error)
+                                provided, rejected, agreement, last_agreement_ms, last_error,
+                                attests, refused, standing_lost_ms, standing_reason)
        VALUES (@peerId, @addrs, @source, @rttMs, @lastSuccessMs, @lastFailureMs, @failures,
-               @provided, @rejected, @agreement, @lastAgreementMs, @lastError)
+               @provided, @rejected, @agreement, @lastAgreementMs, @lastError,
+               @attests, @refused, @standingLostMs, @standingReason)
        ON CONFLICT (peer_id) DO UPDATE SET
          addrs = excluded.addrs, source = excluded.source, rtt_ms = excluded.rtt_ms,
          last_success_ms = excluded.last_success_ms, last_failure_ms = excluded.last_failure_ms,
          failures = excluded.failures, provided = excluded.provided, rejected = excluded.rejected,
          agreement = excluded.agreement, last_agreement_ms = excluded.last_agreement_ms,
-         last_error = excluded.last_error`,
+         last_error = excluded.last_error, attests = excluded.attests, refused = excluded.refused,
+         standing_lost_ms = excluded.standing_lost_ms, standing_reason = excluded.standing_reason`,
     ),
     deletePeer: db.prepare('DELETE FROM store_peers WHERE peer_id = ?'),
   };
@@ -96,7 +114,7 @@ export class HistoryStore {
 
   /** Opens an online interval [startMs, startMs]; the heartbeat extends it. */
   openOnline(pubsubTopic: string, startMs: number): number {
-    const info = this.s.insertCoverage.run(pubsubTopic, 'online', startMs, startMs, 1, '[]', 0, startMs);
+    const info = this.s.insertCoverage.run(pubsubTopic, 'online', startMs, startMs, 1, 1, '[]', 0, startMs);
     return Number(info.lastInsertRowid);
   }
 
@@ -113,6 +131,7 @@ export class HistoryStore {
       start: r.start_ms,
       end: r.end_ms,
       verified: r.verified === 1,
+      attested: r.attested === 1,
       peers: JSON.parse(r.peers) as string[],
       messages: r.messages,
       recordedMs: r.recorded_ms,
@@ -120,13 +139,18 @@ export class HistoryStore {
   }
 
   /**
-   * Records a filled window and forgets its progress, in one transaction.
-   * A re-fill replaces the unverified record it supersedes.
+   * Records what a fill of `window` holds now, part by part, and forgets its
+   * progress, in one transaction. The unverified records inside the window are
+   * replaced: `parts` carries on what of them still holds.
    */
-  completeWindow(pubsubTopic: string, window: Interval, verified: boolean, peers: string[], messages: number): void {
+  completeWindow(pubsubTopic: string, window: Interval, parts: readonly FilledPart[], messages: number): void {
+    const now = Date.now();
     this.archive.transaction(() => {
       this.s.deleteUnverifiedInside.run(pubsubTopic, window.start, window.end);
-      this.s.insertCoverage.run(pubsubTopic, 'filled', window.start, window.end, verified ? 1 : 0, JSON.stringify(peers), messages, Date.now());
+      parts.forEach((p, i) => {
+        const n = i === 0 ? messages : 0;
+        this.s.insertCoverage.run(pubsubTopic, 'filled', p.start, p.end, p.verified ? 1 : 0, p.attested ? 1 : 0, JSON.stringify(p.peers), n, now);
+      });
       this.s.deleteProgress.run(pubsubTopic, window.start);
     });
   }
@@ -148,12 +172,28 @@ export class HistoryStore {
         cursor: Buffer | null;
         complete: number;
         provided: number;
+        held: string | null;
       }[]
-    ).map((r) => ({ peerId: r.peer_id, cursor: r.cursor, complete: r.complete === 1, provided: r.provided }));
+    ).map((r) => ({
+      peerId: r.peer_id,
+      cursor: r.cursor,
+      complete: r.complete === 1,
+      provided: r.provided,
+      held: r.held === null ? null : (JSON.parse(r.held) as Interval[]),
+    }));
+  }
+
+  /**
+   * Forgets the finished answers of a window that holds nothing yet: asked
+   * again later, those peers may hold more. Unfinished ones stay, to resume.
+   */
+  forgetFinished(pubsubTopic: string, windowStartMs: number): void {
+    this.s.deleteCompleteProgress.run(pubsubTopic, windowStartMs);
   }
 
   saveProgress(pubsubTopic: string, windowStartMs: number, p: ProgressRow): void {
-    this.s.saveProgress.run(pubsubTopic, windowStartMs, p.peerId, p.cursor, p.complete ? 1 : 0, p.provided, Date.now());
+    const held = p.held === null ? null : JSON.stringify(p.held);
+    this.s.saveProgress.run(pubsubTopic, windowStartMs, p.peerId, p.cursor, p.complete ? 1 : 0, p.provided, held, Date.now());
   }
 
   // ---- store peers ----------------------------------------------------------------
@@ -172,11 +212,15 @@ export class HistoryStore {
       agreement: r.agreement as number | null,
       lastAgreementMs: r.last_agreement_ms as number | null,
       lastError: r.last_error as string | null,
+      attests: r.attests === null ? null : r.attests === 1,
+      refused: r.refused as number,
+      standingLostMs: r.standing_lost_ms as number | null,
+      standingReason: r.standing_reason as string | null,
     }));
   }
 
   savePeer(p: StorePeerRecord): void {
-    this.s.savePeer.run({ ...p, addrs: JSON.stringify(p.addrs) });
+    this.s.savePeer.run({ ...p, addrs: JSON.stringify(p.addrs), attests: p.attests === null ? null : p.attests ? 1 : 0 });
   }
 
   deletePeer(peerId: string): void {

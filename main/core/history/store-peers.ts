@@ -1,7 +1,9 @@
 /**
  * The peers that can serve history: static `--store-peer`s and connected peers
  * whose identify lists Store v3. Per peer: reachability, RTT, last success,
- * messages provided and rejected, last agreement, and a backoff after failures.
+ * messages provided and rejected, last agreement, a backoff after failures,
+ * whether it attests its coverage, and its standing: a peer that answered
+ * short of what it attested holding is not trusted to attest for a while.
  * Persisted in the archive's database across restarts.
  */
 import type { PeerId } from '@libp2p/interface';
@@ -16,7 +18,11 @@ export interface RegistryOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   isConnected: (peerId: string) => boolean;
+  /** How long a peer that answered short of its attestation is not trusted to attest. */
+  standingPenaltyMs?: number;
 }
+
+export const STANDING_PENALTY_MS = 6 * 60 * 60_000;
 
 const blank = (peerId: string, source: StorePeerSource, addrs: string[]): StorePeerRecord => ({
   peerId,
@@ -31,6 +37,10 @@ const blank = (peerId: string, source: StorePeerSource, addrs: string[]): StoreP
   agreement: null,
   lastAgreementMs: null,
   lastError: null,
+  attests: null,
+  refused: 0,
+  standingLostMs: null,
+  standingReason: null,
 });
 
 export class StorePeerRegistry {
@@ -41,6 +51,9 @@ export class StorePeerRegistry {
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly isConnected: (peerId: string) => boolean;
+  private readonly standingPenaltyMs: number;
+  /** When each peer last (re)connected and identified: failures before that say nothing about reaching it now. */
+  private readonly seenAt = new Map<string, number>();
 
   constructor(store: HistoryStore, selfId: string, opts: RegistryOptions) {
     this.store = store;
@@ -49,6 +62,7 @@ export class StorePeerRegistry {
     this.baseBackoffMs = opts.baseBackoffMs ?? 5_000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 10 * 60_000;
     this.isConnected = opts.isConnected;
+    this.standingPenaltyMs = opts.standingPenaltyMs ?? STANDING_PENALTY_MS;
     for (const p of store.loadPeers()) this.peers.set(p.peerId, p);
   }
 
@@ -60,14 +74,51 @@ export class StorePeerRegistry {
     this.save(p);
   }
 
-  /** A connected peer told us its protocols: keep it if it serves Store v3. True when it is new. */
-  observe(peerId: string, addrs: string[], servesStore: boolean): boolean {
+  /** A connected peer told us its protocols: keep it if it serves Store v3, and note whether it attests. True when it serves Store v3. */
+  observe(peerId: string, addrs: string[], servesStore: boolean, attests: boolean): boolean {
     if (!servesStore || peerId === this.selfId) return false;
-    const known = this.peers.get(peerId);
-    const p = known ?? blank(peerId, 'discovered', addrs);
+    const p = this.peers.get(peerId) ?? blank(peerId, 'discovered', addrs);
     if (p.source !== 'static') p.addrs = addrs;
+    p.attests = attests;
+    this.seenAt.set(peerId, this.now());
     this.save(p);
-    return known === undefined;
+    return true;
+  }
+
+  /** Whether the peer's attestations count now: it speaks the protocol (or may: not known yet) and has its standing. */
+  mayAttest(peerId: string): boolean {
+    const p = this.peers.get(peerId);
+    return p !== undefined && p.attests !== false && this.trusted(p);
+  }
+
+  trusted(p: StorePeerRecord): boolean {
+    return p.standingLostMs === null || this.now() - p.standingLostMs >= this.standingPenaltyMs;
+  }
+
+  /** The peer turned out not to speak the coverage protocol (or to speak it after all). */
+  setAttests(peerId: string, attests: boolean): void {
+    const p = this.peers.get(peerId);
+    if (!p || p.attests === attests) return;
+    p.attests = attests;
+    this.save(p);
+  }
+
+  /** A coverage answer from the peer was refused (unsigned, badly signed, oversized, for another question). */
+  recordRefused(peerId: string, reason: string): void {
+    const p = this.peers.get(peerId);
+    if (!p) return;
+    p.refused++;
+    p.lastError = `coverage answer refused: ${reason}`.slice(0, 300);
+    this.save(p);
+  }
+
+  /** The peer answered short of what it attested holding: its attestations count for nothing for a while. */
+  loseStanding(peerId: string, reason: string): void {
+    const p = this.peers.get(peerId);
+    if (!p) return;
+    p.standingLostMs = this.now();
+    p.standingReason = reason.slice(0, 300);
+    this.save(p);
   }
 
   remove(peerId: string): void {
@@ -88,19 +139,22 @@ export class StorePeerRegistry {
     return multiaddr(addr.includes('/p2p/') ? addr : `${addr}/p2p/${id}`);
   }
 
+  /** Until when a failing peer is not asked; a peer that has connected again since its last failure is asked at once. */
   backoffUntil(p: StorePeerRecord): number | null {
     if (p.failures === 0 || p.lastFailureMs === null) return null;
+    if ((this.seenAt.get(p.peerId) ?? -Infinity) > p.lastFailureMs) return null;
     const delay = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** Math.min(p.failures - 1, 20));
     return p.lastFailureMs + delay;
   }
 
-  /** Peers worth asking now, best first: connected, static, fewest failures, most recent success. */
+  /** Peers worth asking now, best first: those whose attestations count, connected, static, fewest failures, most recent success. */
   candidates(): StorePeerRecord[] {
     const now = this.now();
     return [...this.peers.values()]
       .filter((p) => (this.backoffUntil(p) ?? 0) <= now)
       .sort(
         (a, b) =>
+          Number(this.mayAttest(b.peerId)) - Number(this.mayAttest(a.peerId)) ||
           Number(this.isConnected(b.peerId)) - Number(this.isConnected(a.peerId)) ||
           Number(b.source === 'static') - Number(a.source === 'static') ||
           a.failures - b.failures ||
@@ -149,7 +203,7 @@ export class StorePeerRegistry {
 
   status(): StorePeerStatus[] {
     return [...this.peers.values()]
-      .map((p) => ({ ...p, addrs: [...p.addrs], connected: this.isConnected(p.peerId), backoffUntilMs: this.backoffUntil(p) }))
+      .map((p) => ({ ...p, addrs: [...p.addrs], connected: this.isConnected(p.peerId), backoffUntilMs: this.backoffUntil(p), trusted: this.trusted(p) }))
       .sort((a, b) => a.peerId.localeCompare(b.peerId));
   }
 

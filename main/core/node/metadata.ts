@@ -4,13 +4,12 @@
  * it asks about, and js-waku's own metadata service announces none, so Keeper
  * runs its own that announces the shards it relays.
  */
-import type { ComponentLogger, IncomingStreamData, Logger, PeerId, Startable, TypedEventTarget, Libp2pEvents, IdentifyResult } from '@libp2p/interface';
+import type { ComponentLogger, Logger, PeerId, Startable, TypedEventTarget, Libp2pEvents, IdentifyResult } from '@libp2p/interface';
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal';
 import { proto_metadata } from '@waku/proto';
-import * as lp from 'it-length-prefixed';
-import { pipe } from 'it-pipe';
 import { lpStream } from 'it-length-prefixed-stream';
 import type { Uint8ArrayList } from 'uint8arraylist';
+import { oneRequestHandler } from '../util/one-request-stream.ts';
 
 export const METADATA_CODEC = '/vac/waku/metadata/1.0.0';
 const MAX_METADATA_BYTES = 4096;
@@ -49,7 +48,20 @@ export class KeeperMetadata implements Startable {
   }
 
   async start(): Promise<void> {
-    await this.components.registrar.handle(METADATA_CODEC, (data) => this.onRequest(data), { maxInboundStreams: 8 });
+    // One request per stream, answered with our shards (no secret: a peer whose request we cannot read learns them too).
+    const handler = oneRequestHandler({
+      maxRequestBytes: MAX_METADATA_BYTES,
+      idleTimeoutMs: TIMEOUT_MS,
+      respond: (peer, frame) => {
+        this.remember(peer, frame);
+        return this.ours();
+      },
+      malformed: (peer, err) => {
+        this.log('metadata request from %s unreadable: %s', peer, err);
+        return this.ours();
+      },
+    });
+    await this.components.registrar.handle(METADATA_CODEC, handler, { maxInboundStreams: 8 });
     this.components.events.addEventListener('peer:identify', this.onIdentify);
     this.components.events.addEventListener('peer:disconnect', this.onDisconnect);
   }
@@ -74,31 +86,9 @@ export class KeeperMetadata implements Startable {
     return proto_metadata.WakuMetadataResponse.encode({ clusterId: this.clusterId, shards: this.announced });
   }
 
-  private remember(peer: PeerId, bytes: Uint8Array | Uint8ArrayList): void {
+  private remember(peer: string, bytes: Uint8Array | Uint8ArrayList): void {
     const r = proto_metadata.WakuMetadataRequest.decode(bytes);
-    this.peers.set(peer.toString(), { clusterId: r.clusterId, shards: r.shards });
-  }
-
-  /** Answers a peer's request; the write side closes after the peer has closed its own. */
-  private onRequest({ stream, connection }: IncomingStreamData): void {
-    const ours = this.ours();
-    const remember = (frame: Uint8ArrayList): void => this.remember(connection.remotePeer, frame);
-    const timer = setTimeout(() => stream.abort(new Error('metadata stream idle')), TIMEOUT_MS);
-    async function* answer(frames: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8Array> {
-      let answered = false;
-      for await (const frame of frames) {
-        if (answered) continue;
-        answered = true;
-        remember(frame);
-        yield ours;
-      }
-    }
-    pipe(stream.source, (s) => lp.decode(s, { maxDataLength: MAX_METADATA_BYTES }), answer, (s) => lp.encode(s), stream.sink)
-      .catch((err: unknown) => {
-        this.log('metadata request from %p failed: %s', connection.remotePeer, err);
-        stream.abort(err instanceof Error ? err : new Error(String(err)));
-      })
-      .finally(() => clearTimeout(timer));
+    this.peers.set(peer, { clusterId: r.clusterId, shards: r.shards });
   }
 
   /** Asks a peer for its cluster and shards. */

@@ -37,6 +37,12 @@ export interface KeeperConfig {
   checkIntervalMs: number;
   /** The newest stretch left alone by filling and checks: relay may still deliver into it. */
   settleMs: number;
+  /**
+   * How far a message's timestamp may lie from when relay delivered it (the
+   * relay's clock tolerance): online stretches count as held only this far
+   * inside their ends, and fill windows are widened by it.
+   */
+  clockMarginMs: number;
   /** How long one Store v3 request to a peer may take before it counts as failed. */
   storeQueryTimeoutMs: number;
   /** A Store v3 stream that makes no progress for this long is closed. */
@@ -71,6 +77,7 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     fillIntervalMs: 10 * 60 * 1000,
     checkIntervalMs: 5 * 60 * 1000,
     settleMs: 30_000,
+    clockMarginMs: 20_000,
     explicit: [],
     storeQueryTimeoutMs: 20_000,
     storeIdleTimeoutMs: 30_000,
@@ -134,7 +141,7 @@ function checkMultiaddr(field: string, text: string, needPeerId: boolean): strin
 }
 
 /** Checks a whole configuration; throws ConfigError on the first bad field. */
-export function validateConfig(c: KeeperConfig): KeeperConfig {
+export function validateConfig<C extends Readonly<KeeperConfig>>(c: C): C {
   if (c.pubsubTopics.length === 0) throw new ConfigError('--pubsub-topic', 'at least one pubsub topic is needed');
   for (const t of c.pubsubTopics) {
     if (!isValidPubsubTopic(t)) throw new ConfigError('--pubsub-topic', `"${t}" is not a pubsub topic (example: /waku/2/rs/16/32)`);
@@ -153,6 +160,11 @@ export function validateConfig(c: KeeperConfig): KeeperConfig {
   if (c.fillIntervalMs < c.heartbeatMs) throw new ConfigError('--fill-interval', 'must not be shorter than the heartbeat');
   if (c.checkIntervalMs < c.heartbeatMs) throw new ConfigError('--check-interval', 'must not be shorter than the heartbeat');
   if (c.retentionMs <= c.settleMs) throw new ConfigError('--retention', 'must be longer than the settle time');
+  // What relay holds is settled by the window's end only if the settle time spans the clock margin and a heartbeat.
+  if (c.clockMarginMs < 0) throw new ConfigError('--clock-margin', 'must not be negative');
+  if (c.settleMs < c.clockMarginMs + c.heartbeatMs) {
+    throw new ConfigError('--settle', `must be at least the clock margin and a heartbeat (${c.clockMarginMs + c.heartbeatMs} ms)`);
+  }
   return c;
 }
 
@@ -180,6 +192,11 @@ the Status shards of cluster 16 with its data in the user's data directory.
                             peers by hash (default 5m)
   --store-rate N            Store v3 requests per second one peer may make
                             (default 50, bursts of 4 s worth)
+  --settle DURATION         leave the newest stretch this long before gap filling and
+                            checks touch it: relay may still deliver into it (default 30s)
+  --clock-margin DURATION   how far a message's timestamp may be from when relay
+                            delivered it: online time counts as held this far inside
+                            its ends (default 20s, relay's tolerance)
   --store-idle-timeout DURATION
                             close a Store v3 stream that stalls this long (default 30s)
   --no-discovery            no DNS discovery or peer exchange: static peers only
@@ -212,6 +229,8 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         'check-interval': { type: 'string' },
         'store-rate': { type: 'string' },
         'store-idle-timeout': { type: 'string' },
+        settle: { type: 'string' },
+        'clock-margin': { type: 'string' },
         'no-discovery': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -247,6 +266,8 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
     const perSecond = parsePositiveInt('--store-rate', v['store-rate'], 1_000_000);
     config.storeRateLimit = { perSecond, capacity: perSecond * 4 };
   }
+  if (v.settle !== undefined) config.settleMs = parseDuration('--settle', v.settle);
+  if (v['clock-margin'] !== undefined) config.clockMarginMs = parseDuration('--clock-margin', v['clock-margin']);
   if (v['store-idle-timeout'] !== undefined) config.storeIdleTimeoutMs = parseDuration('--store-idle-timeout', v['store-idle-timeout']);
   if (v['no-discovery']) config.discovery = false;
   const cluster = config.pubsubTopics.map((t) => parseShardTopic(t)?.clusterId).find((x) => x !== undefined);

@@ -6,16 +6,18 @@
  * clients multiplex with mplex, and a stream ended early by the server makes
  * mplex abort the whole connection once a client pages quickly.
  */
-import type { IncomingStreamData, Libp2p } from '@libp2p/interface';
-import * as lp from 'it-length-prefixed';
-import { pipe } from 'it-pipe';
+import type { Libp2p } from '@libp2p/interface';
 import type { Uint8ArrayList } from 'uint8arraylist';
 import type { Archive } from '../archive/archive.ts';
 import { answerRequest, decodeFrame, errorText, statusResponse } from './answer.ts';
 import { encodeResponse, MAX_REQUEST_BYTES, STORE_CODEC, StoreStatus } from './codec.ts';
 import { UNKNOWN_REQUEST_ID } from './query.ts';
-import { RateLimiter, DEFAULT_STORE_RATE_LIMIT } from './rate-limit.ts';
-import type { RateLimit } from './rate-limit.ts';
+import { RateLimiter } from '../util/rate-limit.ts';
+import { oneRequestHandler } from '../util/one-request-stream.ts';
+import type { RateLimit } from '../util/rate-limit.ts';
+
+/** Per peer: bursts of 200 requests, 50 a second after that. */
+export const DEFAULT_STORE_RATE_LIMIT: RateLimit = { capacity: 200, perSecond: 50 };
 
 export interface StoreServerOptions {
   rateLimit?: RateLimit;
@@ -55,7 +57,17 @@ export class StoreServer {
   }
 
   async start(registrar: ProtocolRegistrar): Promise<void> {
-    await registrar.handle(STORE_CODEC, (data) => this.handle(data), {
+    const handler = oneRequestHandler({
+      maxRequestBytes: MAX_REQUEST_BYTES,
+      idleTimeoutMs: this.idleTimeoutMs,
+      respond: (peer, frame) => this.respond(peer, frame),
+      malformed: (peer, err) => {
+        const fields = statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.BAD_REQUEST, `malformed frame: ${errorText(err)}`);
+        this.served({ peer, status: fields.statusCode, messages: 0, ms: 0 });
+        return encodeResponse(fields);
+      },
+    });
+    await registrar.handle(STORE_CODEC, handler, {
       maxInboundStreams: this.maxInboundStreams,
       runOnLimitedConnection: false,
     });
@@ -98,44 +110,5 @@ export class StoreServer {
     const key = String(s.status);
     this.byStatus[key] = (this.byStatus[key] ?? 0) + 1;
     this.onServed?.(s);
-  }
-
-  private handle({ stream, connection }: IncomingStreamData): void {
-    const peer = connection.remotePeer.toString();
-    let timer: NodeJS.Timeout | undefined;
-    const armTimer = (): void => {
-      clearTimeout(timer);
-      timer = setTimeout(() => stream.abort(new Error('store stream idle')), this.idleTimeoutMs);
-    };
-    armTimer();
-    const respond = (frame: Uint8Array | Uint8ArrayList): Uint8Array => this.respond(peer, frame);
-    const onMalformed = (err: unknown): Uint8Array => {
-      const fields = statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.BAD_REQUEST, `malformed frame: ${errorText(err)}`);
-      this.served({ peer, status: fields.statusCode, messages: 0, ms: 0 });
-      return encodeResponse(fields);
-    };
-    async function* answerFirst(frames: AsyncIterable<Uint8ArrayList>): AsyncGenerator<Uint8Array> {
-      let answered = false;
-      try {
-        for await (const frame of frames) {
-          // Later frames on the same stream are read and dropped: one request per stream.
-          if (answered) continue;
-          answered = true;
-          yield respond(frame);
-          armTimer();
-        }
-      } catch (err) {
-        if (!answered) yield onMalformed(err);
-      }
-    }
-    pipe(
-      stream.source,
-      (source) => lp.decode(source, { maxDataLength: MAX_REQUEST_BYTES }),
-      answerFirst,
-      (source) => lp.encode(source),
-      stream.sink,
-    )
-      .catch((err: unknown) => stream.abort(err instanceof Error ? err : new Error(String(err))))
-      .finally(() => clearTimeout(timer));
   }
 }

@@ -11,6 +11,7 @@ const history: TopicHistory = {
   windowEndMs: start + 30 * DAY,
   coveredShare: 0.9,
   verifiedShare: 0.6,
+  unattestedShare: 0.3,
   online: [],
   filled: [],
   unverified: [],
@@ -42,7 +43,7 @@ describe('<Timeline>', () => {
     expect(gap.getAttribute('aria-label')).toMatch(/1 min\)\. The store peers asked failed to answer it completely\. B: status 503/);
     await fireEvent.focus(gap);
     expect(screen.getByText(/The store peers asked failed/, { selector: 'p' })).toBeTruthy();
-    const unverified = screen.getByRole('button', { name: /^Filled, unverified:/ });
+    const unverified = screen.getByRole('button', { name: /^Held, not verified:/ });
     await fireEvent.focus(unverified);
     expect(document.querySelector('.detail')!.textContent).toMatch(/Answered completely by …peerB222/);
   });

@@ -6,6 +6,10 @@ export const GAP_REASON: Record<GapReason, { short: string; long: string }> = {
   pending: { short: 'not asked yet', long: 'Not asked yet: the next fill will try it.' },
   'no-peer': { short: 'no store peer reachable', long: 'No store peer could be asked.' },
   'peer-failed': { short: 'peers failed', long: 'The store peers asked failed to answer it completely.' },
+  'not-held': {
+    short: 'no peer held it',
+    long: 'The store peers asked attest they were not there either: it is asked again when one that was comes online.',
+  },
   'archive-error': { short: 'archive cannot be written', long: 'The answer could not be stored here: the archive cannot be written (is the disk full?).' },
 };
 

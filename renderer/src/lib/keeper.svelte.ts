@@ -79,12 +79,8 @@ export class KeeperState {
     return s.state;
   }
 
-  /** Completeness over every relayed topic, as the node reports it. */
+  /** Completeness over every relayed topic, as the node reports it: held and verified, what it can attest. */
   get completeness(): number {
-    return this.status?.history.coveredShare ?? 0;
-  }
-
-  get verified(): number {
     return this.status?.history.verifiedShare ?? 0;
   }
 

@@ -12,6 +12,7 @@ const history = (segments: TimelineSegment[]): TopicHistory => ({
   windowEndMs: 30 * DAY,
   coveredShare: 0,
   verifiedShare: 0,
+  unattestedShare: 0,
   online: [],
   filled: [],
   unverified: [],

@@ -56,7 +56,7 @@ export function dayTicks(startMs: number, endMs: number, labelEvery = 7, locale?
 
 export const KIND_LABEL: Record<SegmentKind, string> = {
   online: 'Online',
-  verified: 'Filled, verified',
-  unverified: 'Filled, unverified',
+  verified: 'Filled, verified by attesting peers',
+  unverified: 'Held, not verified',
   missing: 'Missing',
 };

@@ -2,7 +2,7 @@
  * Half-open time intervals [start, end) in ms, and the set arithmetic that
  * coverage, gaps and completeness are made of. Pure functions.
  */
-import { DAY_MS } from '../util/time.ts';
+import { DAY_MS } from './time.ts';
 
 export interface Interval {
   start: number;
@@ -63,4 +63,48 @@ export function splitByDay(i: Interval): Interval[] {
     start = end;
   }
   return out;
+}
+
+/** Each stretch of the set narrowed by `margin` at both ends; what becomes empty is dropped. */
+export function shrink(intervals: readonly Interval[], margin: number): Interval[] {
+  return normalize(intervals)
+    .map((i) => ({ start: i.start + margin, end: i.end - margin }))
+    .filter((i) => i.end > i.start);
+}
+
+/** What both sets cover. */
+export function intersect(a: readonly Interval[], b: readonly Interval[]): Interval[] {
+  const out: Interval[] = [];
+  const x = normalize(a);
+  const y = normalize(b);
+  let i = 0;
+  let j = 0;
+  while (i < x.length && j < y.length) {
+    const p = x[i] as Interval;
+    const q = y[j] as Interval;
+    const start = Math.max(p.start, q.start);
+    const end = Math.min(p.end, q.end);
+    if (end > start) out.push({ start, end });
+    if (p.end < q.end) i++;
+    else j++;
+  }
+  return out;
+}
+
+/** The stretches covered by at least `quorum` of the sets (each set counts once wherever it overlaps itself). */
+export function coveredByAtLeast(sets: readonly (readonly Interval[])[], quorum: number): Interval[] {
+  const edges: [number, number][] = [];
+  for (const set of sets) for (const i of normalize(set)) edges.push([i.start, 1], [i.end, -1]);
+  // Ends before starts at the same instant: half-open intervals that only touch do not overlap.
+  edges.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+  const out: Interval[] = [];
+  let depth = 0;
+  let openedAt = 0;
+  for (const [at, step] of edges) {
+    const before = depth;
+    depth += step;
+    if (before < quorum && depth >= quorum) openedAt = at;
+    else if (before >= quorum && depth < quorum) out.push({ start: openedAt, end: at });
+  }
+  return normalize(out);
 }

@@ -4,8 +4,6 @@ export interface RateLimit {
   perSecond: number;
 }
 
-export const DEFAULT_STORE_RATE_LIMIT: RateLimit = { capacity: 200, perSecond: 50 };
-
 interface Bucket {
   tokens: number;
   at: number;
