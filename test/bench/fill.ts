@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKeeperProcess } from '../helpers/keeper-process.ts';
 import type { KeeperProcess } from '../helpers/keeper-process.ts';
-import { figure, generatedArchive, QUICK, round } from './lib.ts';
+import { figure, generatedArchive, PUBSUB, QUICK, round } from './lib.ts';
+import { seedOnline } from '../helpers/keeper.ts';
+import { subtract } from '../../main/core/util/intervals.ts';
 import type { Figure } from './lib.ts';
 
 async function rawStreamMs(bytes: number): Promise<number> {
@@ -50,7 +52,11 @@ export async function benchFill(): Promise<Figure[]> {
   try {
     // The same day of history on both peers, ending an hour ago.
     const endMs = Date.now() - 3_600_000;
-    for (const dir of dirs.slice(0, 2)) generatedArchive(dir, count, 1000, 86_400_000, endMs);
+    for (const dir of dirs.slice(0, 2)) {
+      generatedArchive(dir, count, 1000, 86_400_000, endMs);
+      // Both peers were online through that day and since: they attest holding it.
+      seedOnline(dir, [{ start: Date.now() - 2 * 86_400_000 - 3_600_000, end: Date.now() }], PUBSUB);
+    }
     for (const dir of dirs.slice(0, 2)) peers.push(await startKeeperProcess(dir, ['--store-rate', '1000000', '--retention', '2d']));
     const started = performance.now();
     filler = await startKeeperProcess(dirs[2] ?? '', [
@@ -65,13 +71,17 @@ export async function benchFill(): Promise<Figure[]> {
       if (fillStarted === 0 && events.some((e) => e.event === 'fill:start')) fillStarted = performance.now();
       const end = events.find((e) => e.event === 'fill:end');
       if (end !== undefined && end.event === 'fill:end') {
-        if (end.messages !== count || end.verified !== end.windows) throw new Error(`fill ended with ${JSON.stringify(end)}`);
+        if (end.messages !== count) throw new Error(`fill ended with ${JSON.stringify(end)}`);
         break;
       }
       if (Date.now() > deadline) throw new Error('the fill did not end in time');
       await new Promise((r) => setTimeout(r, 20));
     }
     const fillMs = performance.now() - (fillStarted || started);
+    // The day of history is verified by both peers' attestations (the moments they took to start are not).
+    const verified = (await filler.status()).history.topics[0]?.filled.filter((f) => f.verified) ?? [];
+    const day = { start: endMs - 86_400_000 + 60_000, end: endMs - 60_000 };
+    if (subtract(day, verified.map((f) => ({ start: f.startMs, end: f.endMs }))).length > 0) throw new Error('the filled day is not verified');
     const bytes = (await filler.status()).archive.bytes;
     const payloadBytes = count * 1100; // the messages as they travel: payload, topic, framing
     const rawMs = Math.min(await rawStreamMs(payloadBytes), await rawStreamMs(payloadBytes));
