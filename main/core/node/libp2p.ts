@@ -62,7 +62,16 @@ export async function createKeeperLibp2p(opts: Libp2pOptions): Promise<KeeperLib
     // A store node is dialled by many clients, some from one address (a NAT, a
     // server with several apps): libp2p's default of 5 new inbound connections
     // per second per host turned them away under load.
-    connectionManager: { maxConnections: 150, inboundConnectionThreshold: 50, maxIncomingPendingConnections: 50 },
+    connectionManager: {
+      maxConnections: 150,
+      inboundConnectionThreshold: 50,
+      maxIncomingPendingConnections: 50,
+      // Static peers are redialled by the Connector, with its backoff. libp2p 2.8's own reconnect
+      // queue has no default interval (a NaN timeout: five redials 1 ms apart), so it is left one try.
+      reconnectRetries: 0,
+      reconnectRetryInterval: 1000,
+      reconnectBackoffFactor: 2,
+    },
     peerDiscovery,
     services: {
       identify: identify({ agentVersion: USER_AGENT }),
