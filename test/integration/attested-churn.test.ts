@@ -167,6 +167,12 @@ describe('attested coverage under churn', () => {
       assert.equal(oldest?.startMs, h.windowStartMs, 'the past is a gap');
       assert.equal(oldest?.reason, 'not-held', 'because the peer attests it was not there either');
       assert.ok(h.filled.every((f) => f.startMs >= peerStartedMs), 'nothing before the peer started is filled');
+      // Asked again at once, the only peer that could answer has answered: nothing is fetched twice.
+      const served = (await peer.status()).store.requests['200'] ?? 0;
+      assert.ok((await fresh.keeper.commands.fillNow()).ok);
+      assert.ok((await fresh.keeper.commands.fillNow()).ok);
+      const again = ((await peer.status()).store.requests['200'] ?? 0) - served;
+      assert.ok(again <= 2, `two more passes asked ${again} pages of the same peer`);
     } finally {
       await c.stop();
     }

@@ -48,8 +48,8 @@ export interface WindowOutcome {
   result: 'verified' | 'unverified' | 'open';
   /** Why what is left of the window is still missing, if anything is. */
   note: GapNote | null;
-  /** The attesting peers that said they hold none of what is left. */
-  notHolding: string[];
+  /** The attesting peers whose answers were complete: asking them again soon would tell nothing new. */
+  answeredBy: string[];
 }
 
 /** A message an attesting peer gave, for the standing check: its hash and time. */
@@ -173,10 +173,10 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
     }
   });
   await Promise.all(workers);
-  if (o.signal.aborted) return { result: 'open', note: null, notHolding: [] };
+  if (o.signal.aborted) return { result: 'open', note: null, answeredBy: [] };
   if (unstorable) {
     // Nothing a peer did: the window stays open and is asked again once the archive takes writes.
-    return { result: 'open', note: { reason: 'archive-error', detail: writer.error }, notHolding: [] };
+    return { result: 'open', note: { reason: 'archive-error', detail: writer.error }, answeredBy: [] };
   }
 
   for (const [peerId, short] of shortPeers(attested, given)) {
@@ -191,7 +191,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
   const held = normalize(parts);
   const missing = subtract(window, held);
   // Attesting peers that answered, and held none or only part of what is missing: they were not there either.
-  const notHolding = [...notHeld, ...[...attested].filter(([, h]) => intersect(h, missing).length === 0).map(([id]) => id)];
+  const notHolding = [...new Set([...notHeld, ...[...attested].filter(([, h]) => intersect(h, missing).length === 0).map(([id]) => id)])];
   const answeredNotHolding = notHolding.length;
   const note: GapNote | null =
     missing.length === 0
@@ -204,7 +204,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
   if (parts.length > 0) history.completeWindow(pubsubTopic, window, parts, newMessages);
   else history.forgetFinished(pubsubTopic, window.start);
   const result = totalLength(verified()) >= window.end - window.start && missing.length === 0 ? 'verified' : parts.length > 0 ? 'unverified' : 'open';
-  return { result, note, notHolding };
+  return { result, note, answeredBy: [...attested.keys()] };
 }
 
 /** How the window is held now, part by part: verified, attested below the quorum, unattested. */

@@ -15,6 +15,7 @@ import type { WindowWork } from './fill-window.ts';
 import type { Interval } from '../util/intervals.ts';
 import { clip, splitByDay } from '../util/intervals.ts';
 import { nsToMs } from '../util/time.ts';
+import { MAX_CLOCK_SKEW_NS } from '../message/validate.ts';
 
 /** Share of the quota at which the archive counts as full for gap filling. */
 const QUOTA_FULL = 0.9;
@@ -48,13 +49,13 @@ export interface FillerOptions {
   quotaBytes?: () => number;
 }
 
-export const MARGIN_MS = 20_000;
-
 export class GapFiller {
   private readonly d: HistoryDeps;
   private readonly o: Required<FillerOptions>;
-  /** Why each window asked last is still (partly) missing, by topic and window start; when, and who said they held none of it. */
-  private readonly notes = new Map<string, { window: Interval; note: GapNote; atMs: number; notHolding: string[] }>();
+  /** Why each window asked last is still (partly) missing, by topic and window start. */
+  private readonly notes = new Map<string, { window: Interval; note: GapNote }>();
+  /** Windows left unverified lately, and the attesting peers that answered them completely. */
+  private readonly asked = new Map<string, { window: Interval; atMs: number; answeredBy: string[] }>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private triggerTimer: NodeJS.Timeout | undefined;
@@ -68,7 +69,7 @@ export class GapFiller {
 
   constructor(deps: HistoryDeps, opts: FillerOptions) {
     this.d = deps;
-    this.o = { marginMs: MARGIN_MS, maxPagesPerWindow: 50_000, now: Date.now, isOnline: () => false, quotaBytes: () => Infinity, ...opts };
+    this.o = { marginMs: nsToMs(MAX_CLOCK_SKEW_NS), maxPagesPerWindow: 50_000, now: Date.now, isOnline: () => false, quotaBytes: () => Infinity, ...opts };
   }
 
   start(): void {
@@ -147,24 +148,18 @@ export class GapFiller {
 
   /** Why a gap is still open: the note of the window it lies in, if that was asked. */
   noteOf(pubsubTopic: string, gap: Interval): GapNote | undefined {
-    return this.entryOf(pubsubTopic, gap)?.note;
-  }
-
-  private entryOf(pubsubTopic: string, gap: Interval): { note: GapNote; atMs: number; notHolding: string[] } | undefined {
-    for (const [key, entry] of this.notes) {
-      if (key.startsWith(`${pubsubTopic}|`) && gap.start >= entry.window.start && gap.start < entry.window.end) return entry;
-    }
-    return undefined;
+    return entryOf(this.notes, pubsubTopic, gap)?.note;
   }
 
   /**
-   * A gap every attesting peer said it did not hold either, lately: asking them
-   * again gains nothing until one that was not asked turns up (or an interval passes).
+   * A stretch left unverified lately by the answers of every attesting peer
+   * there is to ask: asking them again gains nothing until one that did not
+   * answer turns up, or an interval passes (their coverage may have grown).
    */
-  private nobodyNewToAsk(pubsubTopic: string, gap: Interval, attesting: readonly string[]): boolean {
-    const e = this.entryOf(pubsubTopic, gap);
-    if (e === undefined || e.note.reason !== 'not-held' || this.o.now() - e.atMs >= this.o.intervalMs) return false;
-    return attesting.every((id) => e.notHolding.includes(id));
+  private nobodyNewToAsk(pubsubTopic: string, stretch: Interval, attesting: readonly string[]): boolean {
+    const e = entryOf(this.asked, pubsubTopic, stretch);
+    if (e === undefined || this.o.now() - e.atMs >= this.o.intervalMs) return false;
+    return attesting.every((id) => e.answeredBy.includes(id));
   }
 
   status(): FillStatus {
@@ -188,6 +183,7 @@ export class GapFiller {
         if (r.kind !== 'filled' || r.verified) continue;
         if (!attesting.some((id) => !r.attested || !r.peers.includes(id))) continue;
         for (const part of clip([r], window).flatMap(splitByDay)) {
+          if (this.nobodyNewToAsk(pubsubTopic, part, attesting)) continue;
           work.push({ pubsubTopic, window: part, prior: { peers: r.peers, attested: r.attested } });
         }
       }
@@ -199,6 +195,7 @@ export class GapFiller {
   private async pass(): Promise<void> {
     const window = this.window();
     for (const [key, e] of this.notes) if (e.window.end <= window.start) this.notes.delete(key);
+    for (const [key, e] of this.asked) if (e.window.end <= window.start) this.asked.delete(key);
     const work = this.collectWork(window);
     if (work.length === 0) return;
     if (work.some((w) => w.window.end === window.end && this.o.isOnline(w.pubsubTopic))) {
@@ -220,15 +217,18 @@ export class GapFiller {
         // The quota filled up during the pass: older windows would only be pruned again.
         if (w.window.end <= (this.quotaHorizon() ?? -Infinity)) break;
         const before = this.progress.messages;
-        const { result, note, notHolding } = await fillWindow(this.d, w, {
+        const { result, note, answeredBy } = await fillWindow(this.d, w, {
           fillQuorum: this.o.fillQuorum,
           marginMs: this.o.marginMs,
           maxPagesPerWindow: this.o.maxPagesPerWindow,
           signal: this.abort.signal,
           onStored: (n) => (this.progress.messages += n),
         });
-        if (note === null) this.notes.delete(`${w.pubsubTopic}|${w.window.start}`);
-        else this.note(w, note, notHolding);
+        const key = `${w.pubsubTopic}|${w.window.start}`;
+        if (note === null) this.notes.delete(key);
+        else this.note(w, note);
+        if (result === 'verified') this.asked.delete(key);
+        else this.asked.set(key, { window: w.window, atMs: this.o.now(), answeredBy });
         counts[result]++;
         this.progress.windowsDone++;
         this.d.emit({
@@ -249,7 +249,15 @@ export class GapFiller {
     }
   }
 
-  private note(w: WindowWork, note: GapNote, notHolding: string[] = []): void {
-    this.notes.set(`${w.pubsubTopic}|${w.window.start}`, { window: w.window, note, atMs: this.o.now(), notHolding });
+  private note(w: WindowWork, note: GapNote): void {
+    this.notes.set(`${w.pubsubTopic}|${w.window.start}`, { window: w.window, note });
   }
+}
+
+/** The entry of the window that `stretch` starts in, of a map keyed by topic and window start. */
+function entryOf<E extends { window: Interval }>(map: ReadonlyMap<string, E>, pubsubTopic: string, stretch: Interval): E | undefined {
+  for (const [key, entry] of map) {
+    if (key.startsWith(`${pubsubTopic}|`) && stretch.start >= entry.window.start && stretch.start < entry.window.end) return entry;
+  }
+  return undefined;
 }

@@ -7,7 +7,8 @@ import { defaultDataDir } from './paths.ts';
 import { isValidContentTopic, isValidPubsubTopic, parseShardTopic } from '../message/topics.ts';
 import { STATUS_CLUSTER_ID, STATUS_PUBSUB_TOPICS } from '../communities/status-network.ts';
 import { multiaddr } from '@multiformats/multiaddr';
-import { DAY_MS } from '../util/time.ts';
+import { DAY_MS, nsToMs } from '../util/time.ts';
+import { MAX_CLOCK_SKEW_NS } from '../message/validate.ts';
 import { ConfigError } from '../util/errors.ts';
 
 export interface KeeperConfig {
@@ -77,7 +78,7 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     fillIntervalMs: 10 * 60 * 1000,
     checkIntervalMs: 5 * 60 * 1000,
     settleMs: 30_000,
-    clockMarginMs: 20_000,
+    clockMarginMs: nsToMs(MAX_CLOCK_SKEW_NS),
     explicit: [],
     storeQueryTimeoutMs: 20_000,
     storeIdleTimeoutMs: 30_000,
