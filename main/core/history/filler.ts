@@ -158,7 +158,8 @@ export class GapFiller {
    */
   private nobodyNewToAsk(pubsubTopic: string, stretch: Interval, attesting: readonly string[]): boolean {
     const e = entryOf(this.asked, pubsubTopic, stretch);
-    if (e === undefined || this.o.now() - e.atMs >= this.o.intervalMs) return false;
+    // With no attesting peer at all, the unattested ones are what there is: they are asked as before.
+    if (e === undefined || attesting.length === 0 || this.o.now() - e.atMs >= this.o.intervalMs) return false;
     return attesting.every((id) => e.answeredBy.includes(id));
   }
 
@@ -227,7 +228,8 @@ export class GapFiller {
         const key = `${w.pubsubTopic}|${w.window.start}`;
         if (note === null) this.notes.delete(key);
         else this.note(w, note);
-        if (result === 'verified') this.asked.delete(key);
+        // A window the archive could not store is asked again as soon as it can.
+        if (result === 'verified' || note?.reason === 'archive-error') this.asked.delete(key);
         else this.asked.set(key, { window: w.window, atMs: this.o.now(), answeredBy });
         counts[result]++;
         this.progress.windowsDone++;
