@@ -40,6 +40,7 @@ const RULES: Rule[] = [
   { why: 'the preload imports only the contract and electron', from: /^preload\//, forbid: /^(main|renderer)\//, unless: /^main\/contract\// },
   { why: 'the archive stands below the node, history, API and store server', from: /^main\/core\/archive\//, forbid: /^main\/core\/(node|history|api|store|settings|communities)\// },
   { why: 'the store server answers from the archive alone', from: /^main\/core\/store\//, forbid: /^main\/core\/(node|history|api|settings|communities)\// },
+  { why: 'the coverage protocol is told what is held: it imports no history, node, API or settings code', from: /^main\/core\/coverage\//, forbid: /^main\/core\/(history|node|api|settings|archive|store)\// },
   { why: 'message rules depend on nothing but helpers', from: /^main\/core\/message\//, forbid: /^main\/core\/(?!message\/|util\/)/ },
   { why: 'helpers depend on no part', from: /^main\/core\/util\//, forbid: /^main\/(core\/(?!util\/)|contract\/)/ },
   { why: 'history is told how to reach peers: it imports no node or API code', from: /^main\/core\/history\//, forbid: /^main\/core\/(node|api)\// },
@@ -114,6 +115,7 @@ describe('layers', () => {
       { from: 'main/core/settings/config.ts', to: 'main/core/store/rate-limit.ts' },
       { from: 'main/core/api/commands.ts', to: 'main/core/keeper.ts' },
       { from: 'main/core/store/server.ts', to: 'main/core/history/filler.ts' },
+      { from: 'main/core/coverage/server.ts', to: 'main/core/history/history-service.ts' },
     ];
     const found = violations(wrong, RULES);
     assert.equal(found.length, wrong.length, found.join('\n'));
