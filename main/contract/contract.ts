@@ -16,6 +16,10 @@ export type RejectReason =
   | 'clock-skew'
   | 'ephemeral'
   | 'unknown-topic'
+  // Protected shards:
+  | 'unsigned'
+  | 'bad-signature'
+  | 'signature-expired'
   // Answers from store peers:
   | 'missing-message'
   | 'wrong-topic'

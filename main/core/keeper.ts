@@ -182,6 +182,7 @@ export class Keeper {
         clusterId: config.clusterId,
         shards: settings.plan.shards,
         discovery: config.discovery,
+        maxMessageBytes: settings.rules.maxMessageBytes,
         onDiscoveryError: (err) => keeper?.log.emit({ event: 'warning', message: `peer discovery failed: ${errorMessage(err)}` }),
       });
       keeper = new Keeper(settings, archive, node, privateKey, loadOrCreateToken(config.dataDir), opts);

@@ -26,7 +26,7 @@ export async function benchIngest(): Promise<Figure[]> {
       const writer = new ArchiveWriter(archive);
       const t0 = performance.now();
       for (const { bytes } of input) {
-        const d = decodeForArchive(PUBSUB, bytes, { nowNs });
+        const d = decodeForArchive(PUBSUB, bytes, undefined, nowNs);
         if (d.ok) writer.push(d.message);
       }
       writer.flush();

@@ -85,7 +85,7 @@ describe('commands over the local API', () => {
       ['addCommunity', { name: '', pubsubTopic: TEST_PUBSUB, contentTopics: [] }, 400, 'name'],
       ['addCommunity', { name: 'Waku Fans', pubsubTopic: TEST_PUBSUB, contentTopics: [] }, 400, 'name'],
       ['addCommunity', { name: 'y', pubsubTopic: '/waku/2/rs/1/0', contentTopics: [] }, 400, 'pubsubTopic'],
-      ['addCommunity', { name: 'z', pubsubTopic: TEST_PUBSUB, contentTopics: ['chat'] }, 400, 'contentTopics'],
+      ['addCommunity', { name: 'z', pubsubTopic: TEST_PUBSUB, contentTopics: [42] }, 400, 'contentTopics'],
       ['addStorePeer', '/ip4/127.0.0.1/tcp/1', 400, 'multiaddr'],
       ['setStorage', { quotaBytes: 10, retentionMs: 86_400_000 }, 400, 'quotaBytes'],
       ['setRole', 'king', 400, 'role'],

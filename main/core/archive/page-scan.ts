@@ -76,7 +76,7 @@ export class PageScanner {
       if (r === undefined) continue;
       if (pubsubId !== undefined && Number(r[1]) !== pubsubId) continue;
       if (q.timeStart !== undefined && r[2] < q.timeStart) continue;
-      if (q.timeEnd !== undefined && r[2] >= q.timeEnd) continue;
+      if (q.timeEnd !== undefined && r[2] > q.timeEnd) continue;
       rows.push(r);
     }
     rows.sort(q.forward ? compareRows : (a, b) => compareRows(b, a));
@@ -101,7 +101,7 @@ export class PageScanner {
     // it instead of walking up to it: the cursor's own timestamp is the bound,
     // and ties at that timestamp are settled by the hash.
     let lo = q.timeStart ?? MIN_TS;
-    let hi = q.timeEnd === undefined ? MAX_TS : q.timeEnd - 1n;
+    let hi = q.timeEnd ?? MAX_TS;
     if (q.cursor) {
       if (q.forward && q.cursor.timestamp > lo) lo = q.cursor.timestamp;
       if (!q.forward && q.cursor.timestamp < hi) hi = q.cursor.timestamp;

@@ -12,7 +12,7 @@ export interface ArchiveQuery {
   contentTopics?: readonly string[] | undefined;
   /** Inclusive, ns. */
   timeStart?: bigint | undefined;
-  /** Exclusive, ns. */
+  /** Inclusive, ns: as nwaku answers (the spec says exclusive; every deployed client was tested against nwaku). */
   timeEnd?: bigint | undefined;
   hashes?: readonly Uint8Array[] | undefined;
   /** Exclusive. */

@@ -20,9 +20,9 @@ export function checkCommunity(c: unknown): Community {
     throw new ConfigError('pubsubTopic', 'not a pubsub topic (example: /waku/2/rs/16/256)');
   }
   if (!Array.isArray(contentTopics)) throw new ConfigError('contentTopics', 'must be a list');
-  const topics = [...new Set(contentTopics.map((t) => (typeof t === 'string' ? t.trim() : '')))].filter((t) => t !== '');
-  const bad = topics.find((t) => !isValidContentTopic(t));
-  if (bad !== undefined) throw new ConfigError('contentTopics', `"${bad}" is not a content topic (example: /waku/1/0x1234abcd/rfc26)`);
+  if (contentTopics.some((t) => typeof t !== 'string')) throw new ConfigError('contentTopics', 'must be a list of strings');
+  // Content topics are free strings (as nwaku takes them); blank lines of a form are dropped.
+  const topics = [...new Set((contentTopics as string[]).map((t) => t.trim()))].filter(isValidContentTopic);
   if (topics.length > MAX_COMMUNITY_CONTENT_TOPICS) throw new ConfigError('contentTopics', `at most ${MAX_COMMUNITY_CONTENT_TOPICS} content topics`);
   return { name: name.trim(), pubsubTopic, contentTopics: topics };
 }

@@ -120,7 +120,7 @@ export class ConsistencyChecker {
         pubsubTopic,
         contentTopics: topics,
         timeStart: startNs,
-        timeEnd: endNs + 1n,
+        timeEnd: endNs,
         cursor,
         forward: true,
         limit: 1000,
@@ -179,7 +179,7 @@ export class ConsistencyChecker {
       let rejected = 0;
       const valid = [];
       for (const entry of res.messages) {
-        const checked = checkStoreEntry(entry, { pubsubTopic, startNs, endNs });
+        const checked = checkStoreEntry(entry, { pubsubTopic, startNs, endNs }, this.d.rules);
         if (!checked.ok || !batch.includes(toHex(checked.message.hash))) rejected++;
         else if (this.d.topics.keeps(checked.message.contentTopic)) valid.push(checked.message);
       }

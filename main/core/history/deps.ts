@@ -5,6 +5,7 @@ import type { ArchiveWriter } from '../archive/writer.ts';
 import type { CoverageQuestion } from '../coverage/client.ts';
 import type { StoreQueryRequest, StoreQueryResponse } from '../store/codec.ts';
 import type { Interval } from '../util/intervals.ts';
+import type { MessageRules } from '../message/validate.ts';
 import type { HistoryStore } from './history-store.ts';
 import type { StorePeerRegistry } from './store-peers.ts';
 
@@ -36,5 +37,7 @@ export interface HistoryDeps {
   query: PeerQueryFn;
   attest: AttestFn;
   topics: HistoryTopics;
+  /** The network's rules every fetched message is checked by. */
+  rules: MessageRules;
   emit: (e: KeeperEvent) => void;
 }

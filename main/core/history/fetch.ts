@@ -11,6 +11,7 @@ import type { StoreQueryRequest, StoreQueryResponse } from '../store/codec.ts';
 import { MAX_PAGE_SIZE, StoreStatus } from '../store/codec.ts';
 import type { RejectReason } from '../message/validate.ts';
 import { errorMessage } from '../util/errors.ts';
+import type { MessageRules } from '../message/validate.ts';
 
 /** Rejections no honest store makes: the answer that holds one is not trusted as complete. */
 const FORGERIES: ReadonlySet<RejectReason> = new Set(['hash-mismatch', 'outside-window', 'wrong-topic', 'missing-message']);
@@ -20,6 +21,8 @@ export type QueryFn = (request: Partial<StoreQueryRequest>, signal: AbortSignal)
 
 export interface FetchRangeOptions {
   range: Required<AskedRange>;
+  /** The network's rules each message is checked by. */
+  rules?: MessageRules;
   /** Continue after this cursor (a previous run's progress). */
   resumeCursor?: Uint8Array | null;
   maxPages: number;
@@ -95,7 +98,7 @@ export async function fetchRange(query: QueryFn, opts: FetchRangeOptions): Promi
     let forged = 0;
     let disorder = false;
     for (const entry of res.messages) {
-      const checked = checkStoreEntry(entry, range);
+      const checked = checkStoreEntry(entry, range, opts.rules);
       if (!checked.ok) {
         rejected++;
         if (FORGERIES.has(checked.reason)) forged++;
@@ -123,9 +126,7 @@ export async function fetchRange(query: QueryFn, opts: FetchRangeOptions): Promi
           ? 'gave the same cursor twice'
           : forged > 0
             ? `sent ${forged} forged message${forged === 1 ? '' : 's'} (wrong hash, topic or time)`
-            : res.messages.length > 0 && valid.length === 0
-              ? 'gave a page of nothing but invalid messages'
-              : null;
+            : null;
     if (fault !== null) {
       opts.onPage(valid, rejected, cursor, false);
       return fail(out, fault);

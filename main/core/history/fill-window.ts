@@ -131,6 +131,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
     const gave: Given | null = held !== null && prior === undefined ? new Map() : null;
     const outcome = await fetchRange((req, signal) => d.query(peerId, req, signal), {
       range,
+      rules: d.rules,
       resumeCursor: prior?.cursor ?? null,
       maxPages: o.maxPagesPerWindow,
       signal: o.signal,

@@ -70,12 +70,17 @@ export class HistoryService {
       peers: this.peers,
       // By id when connected, else by the address it was configured or seen with.
       query: (peerId, request, signal) =>
-        storeQuery(o.dialer, this.peers.target(peerIdFromString(peerId)), request, { signal, timeoutMs: o.queryTimeoutMs }),
+        storeQuery(o.dialer, this.peers.target(peerIdFromString(peerId)), request, {
+          signal,
+          timeoutMs: o.queryTimeoutMs,
+          maxMessageBytes: o.settings.rules.maxMessageBytes,
+        }),
       attest: (peerId, q, signal) => {
         const id = peerIdFromString(peerId);
         return askCoverage(o.dialer, id, this.peers.target(id), q, { signal, timeoutMs: o.queryTimeoutMs });
       },
       topics: plan,
+      rules: o.settings.rules,
       emit: o.emit,
     };
     this.uptime = new UptimeTracker(this.store, () => plan.pubsubTopics, o.isOnline, {

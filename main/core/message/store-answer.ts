@@ -5,7 +5,8 @@
 import { proto_message } from '@waku/proto';
 import type { Decoded } from './decode.ts';
 import { messageHash, sameBytes } from './hash.ts';
-import { validateMessage } from './validate.ts';
+import { DEFAULT_RULES, validateMessage } from './validate.ts';
+import type { MessageRules } from './validate.ts';
 
 /** What a store peer was asked: answers outside it are refused. */
 export interface AskedRange {
@@ -24,13 +25,16 @@ export interface StoreEntry {
 /**
  * Checks one message a store peer returned: present, on the topic asked, inside
  * the time asked (both ends inclusive: nwaku treats the end as inclusive), valid
- * by the archive's rules, and carrying the hash its content hashes to.
+ * by the archive's rules, and carrying the hash its content hashes to. The
+ * rules of time that relay applies (the clock, a protected shard's window)
+ * do not apply to history.
  */
-export function checkStoreEntry(entry: StoreEntry, asked: AskedRange): Decoded {
+export function checkStoreEntry(entry: StoreEntry, asked: AskedRange, rules: MessageRules = DEFAULT_RULES): Decoded {
   const msg = entry.message;
   if (msg === undefined || entry.messageHash === undefined) return { ok: false, reason: 'missing-message' };
   if (entry.pubsubTopic !== undefined && entry.pubsubTopic !== asked.pubsubTopic) return { ok: false, reason: 'wrong-topic' };
-  const reason = validateMessage(asked.pubsubTopic, msg);
+  const encoded = proto_message.WakuMessage.encode(msg);
+  const reason = validateMessage(asked.pubsubTopic, msg, rules, { encodedBytes: encoded.length });
   if (reason !== undefined) return { ok: false, reason };
   const timestamp = msg.timestamp ?? 0n;
   if ((asked.startNs !== undefined && timestamp < asked.startNs) || (asked.endNs !== undefined && timestamp > asked.endNs)) {
@@ -40,6 +44,6 @@ export function checkStoreEntry(entry: StoreEntry, asked: AskedRange): Decoded {
   if (!sameBytes(hash, entry.messageHash)) return { ok: false, reason: 'hash-mismatch' };
   return {
     ok: true,
-    message: { hash, pubsubTopic: asked.pubsubTopic, contentTopic: msg.contentTopic, timestamp, message: proto_message.WakuMessage.encode(msg) },
+    message: { hash, pubsubTopic: asked.pubsubTopic, contentTopic: msg.contentTopic, timestamp, message: encoded },
   };
 }

@@ -32,12 +32,36 @@ export function isValidPubsubTopic(topic: string): boolean {
 }
 
 /**
- * Content topic: `/{application}/{version}/{topic-name}/{encoding}`, optionally
- * preceded by a generation: `/{generation}/{application}/…`. Every part is non-empty.
+ * A content topic, as nwaku takes one: any non-empty string (its relay and
+ * archive accept 10 000 characters and spaces). Within the message size, that
+ * is all a topic must be; only where a shard is derived from it (autosharding)
+ * must it have the structured form (parseContentTopic).
  */
 export function isValidContentTopic(topic: string): boolean {
-  if (topic.length === 0 || topic.length > 512 || !topic.startsWith('/')) return false;
+  return topic.length > 0;
+}
+
+export interface ContentTopicParts {
+  /** 0 when absent. */
+  generation: number;
+  application: string;
+  version: string;
+  name: string;
+  encoding: string;
+}
+
+/**
+ * The parts of a structured content topic (23/WAKU2-TOPICS):
+ * `/{application}/{version}/{topic-name}/{encoding}`, optionally preceded by a
+ * generation `/{generation}/…`. undefined when the topic is not of that form.
+ */
+export function parseContentTopic(topic: string): ContentTopicParts | undefined {
+  if (!topic.startsWith('/')) return undefined;
   const parts = topic.slice(1).split('/');
-  if (parts.length !== 4 && parts.length !== 5) return false;
-  return parts.every((p) => p.length > 0 && !/\s/.test(p));
+  if (parts.length !== 4 && parts.length !== 5) return undefined;
+  if (!parts.every((p) => p.length > 0 && !/\s/.test(p))) return undefined;
+  const [a, b, c, d, e] = parts as [string, string, string, string, string | undefined];
+  if (e === undefined) return { generation: 0, application: a, version: b, name: c, encoding: d };
+  if (!/^\d+$/.test(a)) return undefined;
+  return { generation: Number(a), application: b, version: c, name: d, encoding: e };
 }

@@ -40,6 +40,8 @@ export interface Libp2pOptions {
   shards: number[];
   /** DNS (enrtree) discovery and peer exchange. */
   discovery: boolean;
+  /** The network's message cap: relay's inbound RPC limit is made to fit a few such messages. */
+  maxMessageBytes: number;
   enrTrees?: string[];
   onDiscoveryError?: (err: unknown) => void;
 }
@@ -77,7 +79,7 @@ export async function createKeeperLibp2p(opts: Libp2pOptions): Promise<KeeperLib
       identify: identify({ agentVersion: USER_AGENT }),
       ping: ping(),
       metadata: keeperMetadata({ clusterId: opts.clusterId, shards: opts.shards }),
-      relay: wakuRelay(),
+      relay: wakuRelay({}, opts.maxMessageBytes),
     },
   });
 }

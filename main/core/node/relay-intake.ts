@@ -2,6 +2,9 @@
  * Relay's side of the data flow: the node subscribes to the planned pubsub
  * topics, gossipsub hands every message to this validator, and what passes
  * goes on to the archive writer — node → message → archive, nothing between.
+ * What is refused here is what nwaku's relay refuses (undecodable, oversized,
+ * badly signed on a protected shard); what only its archive refuses (too far
+ * from the clock, no timestamp) is relayed on and not kept.
  * The intake also keeps the relayed topics, gossipsub's validators and the
  * announced Waku metadata shards in step with the topic plan.
  */
@@ -9,7 +12,7 @@ import { TopicValidatorResult } from '@libp2p/interface';
 import type { RejectReason } from '../../contract/contract.ts';
 import type { ArchiveWriter } from '../archive/writer.ts';
 import type { TopicPlan } from '../communities/topic-plan.ts';
-import { decodeForArchive } from '../message/decode.ts';
+import { decodeForArchive, RELAYED_NOT_KEPT } from '../message/decode.ts';
 import type { ArchiveMessage } from '../message/message.ts';
 import type { RuntimeSettings, SettingsChange } from '../settings/runtime-settings.ts';
 import { nowNs } from '../util/time.ts';
@@ -70,11 +73,12 @@ export class RelayIntake {
    */
   accept(pubsubTopic: string, data: Uint8Array): TopicValidatorResult {
     this.counts.received++;
-    const decoded = decodeForArchive(pubsubTopic, data, { nowNs: nowNs() });
+    const decoded = decodeForArchive(pubsubTopic, data, this.settings.rules, nowNs());
     if (!decoded.ok) {
       if (decoded.reason === 'ephemeral') return TopicValidatorResult.Accept;
       this.counts.rejected[decoded.reason] = (this.counts.rejected[decoded.reason] ?? 0) + 1;
-      return TopicValidatorResult.Reject;
+      // As nwaku: what its relay forwards but its archive refuses is relayed, not kept.
+      return RELAYED_NOT_KEPT.has(decoded.reason) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject;
     }
     if (!this.plan.keeps(decoded.message.contentTopic)) {
       this.counts.notKept++;

@@ -21,7 +21,8 @@ const WAKU_GOSSIP: Partial<GossipsubOpts> = {
   heartbeatInterval: 1000,
   fanoutTTL: 60_000,
   seenTTL: 120_000,
-  // 150 KiB messages plus protobuf and RPC framing, with room for a few per RPC.
+  // Messages of the default 150 KiB plus protobuf and RPC framing, with room for a few per RPC
+  // (wakuRelay() raises it with a larger message cap).
   maxInboundDataLength: 4 * 1024 * 1024,
 };
 
@@ -30,8 +31,9 @@ const WAKU_GOSSIP: Partial<GossipsubOpts> = {
  * its protocol list as a field, set here before libp2p starts the service;
  * left alone it would speak /meshsub/1.x and no Waku node would hear it.
  */
-export function wakuRelay(opts: Partial<GossipsubOpts> = {}): (components: GossipSubComponents) => GossipSub {
-  const make = gossipsub({ ...WAKU_GOSSIP, ...opts });
+export function wakuRelay(opts: Partial<GossipsubOpts> = {}, maxMessageBytes = 0): (components: GossipSubComponents) => GossipSub {
+  const inbound = Math.max(WAKU_GOSSIP.maxInboundDataLength ?? 0, 4 * maxMessageBytes + 64 * 1024);
+  const make = gossipsub({ ...WAKU_GOSSIP, maxInboundDataLength: inbound, ...opts });
   return (components) => {
     // gossipsub() is typed as returning the PubSub interface; the instance is a GossipSub.
     const relay = make(components) as GossipSub;

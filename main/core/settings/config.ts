@@ -4,8 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from './paths.ts';
-import { isValidContentTopic, isValidPubsubTopic, parseShardTopic } from '../message/topics.ts';
-import { STATUS_CLUSTER_ID, STATUS_PUBSUB_TOPICS } from '../communities/status-network.ts';
+import { isValidContentTopic, isValidPubsubTopic, parseShardTopic, shardTopic } from '../message/topics.ts';
+import { parseProtectedShard } from '../message/protected-shards.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../message/validate.ts';
+import type { MessageRules } from '../message/validate.ts';
+import { STATUS_CLUSTER_ID, STATUS_MAX_MESSAGE_BYTES, STATUS_PROTECTED_SHARDS, STATUS_PUBSUB_TOPICS } from '../communities/status-network.ts';
 import { multiaddr } from '@multiformats/multiaddr';
 import { DAY_MS, nsToMs } from '../util/time.ts';
 import { MAX_CLOCK_SKEW_NS } from '../message/validate.ts';
@@ -50,6 +53,12 @@ export interface KeeperConfig {
   storeIdleTimeoutMs: number;
   /** The most pages one peer may give for one window before it counts as endless. */
   maxFillPagesPerWindow: number;
+  /** The most an encoded message may weigh; undefined: the cluster's (1 MiB on Status's 16, else 150 KiB). */
+  maxMessageBytes?: number | undefined;
+  /** Shards whose messages must be signed by the shard's key (`SHARD:PUBKEY`); undefined: the cluster's (Status's three on 16). */
+  protectedShards?: string[] | undefined;
+  /** `host:port` of nwaku's REST API; undefined: off. */
+  rest?: { host: string; port: number } | undefined;
   /** The built dashboard the local API serves; undefined serves a note that it is not built. */
   rendererDir?: string | undefined;
   /** Fields set by command-line flags: settings saved from the dashboard do not override them. */
@@ -108,12 +117,28 @@ export function parseDuration(field: string, text: string): number {
   return Math.round(value);
 }
 
-export function parseSize(field: string, text: string): number {
+export function parseSize(field: string, text: string, minBytes = 1024 * 1024): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?$/i.exec(text.trim());
-  if (!m) throw new ConfigError(field, `"${text}" is not a size (examples: 10GB, 500MiB)`);
+  if (!m) throw new ConfigError(field, `"${text}" is not a size (examples: 10GB, 500MiB, 150KiB)`);
   const value = Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] ?? NaN);
-  if (!Number.isFinite(value) || value < 1024 * 1024) throw new ConfigError(field, `"${text}" is below the 1 MiB minimum`);
+  if (!Number.isFinite(value) || value < minBytes) throw new ConfigError(field, `"${text}" is below the ${minBytes >= 1024 * 1024 ? '1 MiB' : `${minBytes} B`} minimum`);
   return Math.round(value);
+}
+
+/**
+ * The message rules of the network a config serves: its size cap and its
+ * protected shards, the flags' when given, else its cluster's (Status's on 16).
+ */
+export function messageRulesOf(c: Readonly<KeeperConfig>): MessageRules {
+  const status = c.clusterId === STATUS_CLUSTER_ID;
+  const maxMessageBytes = c.maxMessageBytes ?? (status ? STATUS_MAX_MESSAGE_BYTES : DEFAULT_MAX_MESSAGE_BYTES);
+  const specs = c.protectedShards ?? (status ? STATUS_PROTECTED_SHARDS.map((p) => `${p.shard}:${p.publicKey}`) : []);
+  const protectedShards = new Map<string, Uint8Array>();
+  for (const spec of specs) {
+    const p = parseProtectedShard(spec);
+    protectedShards.set(shardTopic(c.clusterId, p.shard), p.publicKey);
+  }
+  return { maxMessageBytes, protectedShards };
 }
 
 export function parseHostPort(field: string, text: string): { host: string; port: number } {
@@ -163,6 +188,16 @@ export function validateConfig<C extends Readonly<KeeperConfig>>(c: C): C {
   if (c.retentionMs <= c.settleMs) throw new ConfigError('--retention', 'must be longer than the settle time');
   // What relay holds is settled by the window's end only if the settle time spans the clock margin and a heartbeat.
   if (c.clockMarginMs < 0) throw new ConfigError('--clock-margin', 'must not be negative');
+  if (c.maxMessageBytes !== undefined && (c.maxMessageBytes < 1024 || c.maxMessageBytes > 64 * 1024 * 1024)) {
+    throw new ConfigError('--max-message-size', 'must be between 1 KiB and 64 MiB');
+  }
+  for (const spec of c.protectedShards ?? []) {
+    try {
+      parseProtectedShard(spec);
+    } catch (err) {
+      throw new ConfigError('--protected-shard', (err as Error).message);
+    }
+  }
   if (c.settleMs < c.clockMarginMs + c.heartbeatMs) {
     throw new ConfigError('--settle', `must be at least the clock margin and a heartbeat (${c.clockMarginMs + c.heartbeatMs} ms)`);
   }
@@ -193,6 +228,13 @@ the Status shards of cluster 16 with its data in the user's data directory.
                             peers by hash (default 5m)
   --store-rate N            Store v3 requests per second one peer may make
                             (default 50, bursts of 4 s worth)
+  --max-message-size SIZE   the most an encoded message may weigh (default 1MiB
+                            on cluster 16, as the Status fleet; 150KiB elsewhere)
+  --protected-shard SHARD:PUBKEY
+                            messages on this shard must be signed by this key
+                            (repeatable; default on cluster 16: the Status fleet's
+                            shards 1, 128 and 256)
+  --rest HOST:PORT          nwaku's REST API (off by default; no token, as nwaku's)
   --settle DURATION         leave the newest stretch this long before gap filling and
                             checks touch it: relay may still deliver into it (default 30s)
   --clock-margin DURATION   how far a message's timestamp may be from when relay
@@ -231,6 +273,9 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         'store-rate': { type: 'string' },
         'store-idle-timeout': { type: 'string' },
         settle: { type: 'string' },
+        'max-message-size': { type: 'string' },
+        'protected-shard': { type: 'string', multiple: true },
+        rest: { type: 'string' },
         'clock-margin': { type: 'string' },
         'no-discovery': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -268,6 +313,9 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
     config.storeRateLimit = { perSecond, capacity: perSecond * 4 };
   }
   if (v.settle !== undefined) config.settleMs = parseDuration('--settle', v.settle);
+  if (v['max-message-size'] !== undefined) config.maxMessageBytes = parseSize('--max-message-size', v['max-message-size'], 1024);
+  if (v['protected-shard'] !== undefined) config.protectedShards = v['protected-shard'];
+  if (v.rest !== undefined) config.rest = parseHostPort('--rest', v.rest);
   if (v['clock-margin'] !== undefined) config.clockMarginMs = parseDuration('--clock-margin', v['clock-margin']);
   if (v['store-idle-timeout'] !== undefined) config.storeIdleTimeoutMs = parseDuration('--store-idle-timeout', v['store-idle-timeout']);
   if (v['no-discovery']) config.discovery = false;

@@ -12,7 +12,9 @@ import type { TopicChange } from '../communities/topic-plan.ts';
 import { CommandError, ConfigError, errorMessage } from '../util/errors.ts';
 import { parsePeerAddress } from '../util/peer-address.ts';
 import type { PeerAddress } from '../util/peer-address.ts';
+import { messageRulesOf } from './config.ts';
 import type { KeeperConfig } from './config.ts';
+import type { MessageRules } from '../message/validate.ts';
 import { loadSettings, saveSettings } from './settings-file.ts';
 import type { Settings } from './settings-file.ts';
 
@@ -34,6 +36,8 @@ export class RuntimeSettings extends EventEmitter<SettingsEvents> {
   readonly config: Readonly<KeeperConfig>;
   /** The relayed pubsub topics and kept content topics. */
   readonly plan: TopicPlan;
+  /** The network's message rules: size cap, protected shards. */
+  readonly rules: MessageRules;
   private saved: Settings;
   /** Store peers of this run: the flags' and the dashboard's, as given. */
   private storePeerAddrs: string[];
@@ -45,6 +49,7 @@ export class RuntimeSettings extends EventEmitter<SettingsEvents> {
     this.config = config;
     this.saved = saved;
     this.plan = new TopicPlan(config.clusterId, config.pubsubTopics, config.contentTopics, saved.communities);
+    this.rules = messageRulesOf(config);
     this.storePeerAddrs = [...new Set([...config.storePeers, ...saved.storePeers])];
   }
 

@@ -44,12 +44,13 @@ export function answerRequest(archive: Archive, req: StoreQueryRequest): Respons
 export function answerPlan(archive: Archive, requestId: string, plan: QueryPlan): ResponseFields {
   let cursor;
   if (plan.cursorHash !== undefined) {
+    // nwaku's words: clients and test suites match on "cursor not found".
     if (plan.cursorHash.length !== 32) {
-      return statusResponse(requestId, StoreStatus.BAD_RESPONSE, 'bad cursor: not a 32-byte message hash');
+      return statusResponse(requestId, StoreStatus.BAD_RESPONSE, `archive error: invalid cursor hash length: ${plan.cursorHash.length}`);
     }
     cursor = archive.positionOf(plan.cursorHash);
     if (cursor === undefined) {
-      return statusResponse(requestId, StoreStatus.BAD_RESPONSE, 'bad cursor: no such message in this store');
+      return statusResponse(requestId, StoreStatus.BAD_RESPONSE, 'archive error: cursor not found');
     }
   }
   const page: ArchivePage = archive.query({

@@ -8,11 +8,14 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import { lpStream } from 'it-length-prefixed-stream';
 import { randomUUID } from 'node:crypto';
 import type { StoreQueryRequest, StoreQueryResponse } from './codec.ts';
-import { decodeResponse, encodeRequest, MAX_RESPONSE_BYTES, STORE_CODEC } from './codec.ts';
+import { decodeResponse, encodeRequest, maxResponseBytes, STORE_CODEC } from './codec.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../message/validate.ts';
 
 export interface StoreQueryOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The network's message cap, which bounds an answer's size (default 150 KiB). */
+  maxMessageBytes?: number;
 }
 
 /** Sends one request and returns the decoded answer, whatever its status. Throws on transport failure. */
@@ -32,7 +35,7 @@ export async function storeQuery(
   };
   const stream = await node.dialProtocol(peer, STORE_CODEC, { signal });
   try {
-    const io = lpStream(stream, { maxDataLength: MAX_RESPONSE_BYTES });
+    const io = lpStream(stream, { maxDataLength: maxResponseBytes(opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) });
     await io.write(encodeRequest(req), { signal });
     await stream.closeWrite({ signal });
     const response = decodeResponse(await io.read({ signal }));

@@ -20,10 +20,13 @@ export type StoreStatusCode = (typeof StoreStatus)[keyof typeof StoreStatus];
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 export const MAX_CONTENT_TOPICS = 10;
-/** Larger than any valid request (100 hashes, 10 topics); longer frames are refused. */
-export const MAX_REQUEST_BYTES = 64 * 1024;
-/** 100 messages of at most 150 KiB each, plus framing. */
-export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Larger than any valid request (100 hashes, 10 content topics of free form); longer frames are refused. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** The largest answer a page of messages may make: 100 of the largest messages, plus framing. */
+export function maxResponseBytes(maxMessageBytes: number): number {
+  return MAX_PAGE_SIZE * (maxMessageBytes + 256) + 64 * 1024;
+}
 
 export type StoreQueryRequest = proto_store.StoreQueryRequest;
 export type StoreQueryResponse = proto_store.StoreQueryResponse;
