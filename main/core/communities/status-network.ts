@@ -6,8 +6,14 @@ import { shardTopic } from '../message/topics.ts';
 
 /** Status communities live on cluster 16. */
 export const STATUS_CLUSTER_ID = 16;
-/** Default shard, default shard, community control, community content (DESIGN §3). */
-export const STATUS_SHARDS = [32, 64, 128, 256] as const;
+/**
+ * The shards a Status community's traffic uses (status-go, 2026): 32, where
+ * every community now lives (static community shards were removed in #7121,
+ * the 128/256 experiment in #7404), and 64, which carries community control
+ * messages until its retirement completes (#7498: clients publish control on
+ * 32 since app 2.40 and still listen on 64 until phase 3).
+ */
+export const STATUS_SHARDS = [32, 64] as const;
 
 export const STATUS_PUBSUB_TOPICS: readonly string[] = STATUS_SHARDS.map((s) => shardTopic(STATUS_CLUSTER_ID, s));
 

@@ -212,7 +212,7 @@ the Status shards of cluster 16 with its data in the user's data directory.
 
   --data-dir DIR            where the archive, node key and API token live
   --pubsub-topic T          pubsub topic to relay and archive (repeatable;
-                            default: /waku/2/rs/16/{32,64,128,256})
+                            default: /waku/2/rs/16/{32,64}, the Status communities')
   --content-topic C         archive only these content topics (repeatable)
   --listen MULTIADDR        listen address (repeatable; default tcp 60000, ws 8000)
   --peer MULTIADDR          dial and relay with this peer (repeatable)
