@@ -86,6 +86,8 @@ export interface IngestStatus {
 export interface StoreServerStatus {
   /** Requests answered, by status code. */
   requests: Record<string, number>;
+  /** Messages sent in answers: with their bodies, and as hashes only (include_data=false). */
+  messages: { bodies: number; hashes: number };
 }
 
 // ---- history (uptime, gap filling, completeness) ------------------------------
@@ -278,7 +280,7 @@ export interface KeeperStatus {
 
 /** One line of the headless node's stdout, and one entry of the event log. */
 export type KeeperEvent =
-  | { event: 'ready'; peerId: string; multiaddrs: string[]; api: string; dashboard: string }
+  | { event: 'ready'; peerId: string; multiaddrs: string[]; api: string; dashboard: string; rest?: string }
   | { event: 'peer:connect'; peerId: string }
   | { event: 'peer:disconnect'; peerId: string }
   | { event: 'retention'; policy: string; messages: number; bytes: number }

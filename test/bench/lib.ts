@@ -8,7 +8,8 @@ import { messageHash } from '../../main/core/message/hash.ts';
 import { ARCHIVE_FILE } from '../../main/core/settings/paths.ts';
 
 export const QUICK = process.argv.includes('--quick');
-export const PUBSUB = '/waku/2/rs/16/256';
+/** A community shard: not protected, so messages need no shard signature. */
+export const PUBSUB = '/waku/2/rs/16/32';
 export const CONTENT = Array.from({ length: 20 }, (_, i) => `/waku/1/0x${(0x1000 + i).toString(16).padStart(8, '0')}/rfc26`);
 
 export interface Figure {
@@ -56,7 +57,7 @@ export function generatedArchive(dataDir: string, count: number, payloadBytes: n
   const cacheDir = join(process.cwd(), 'test-output', 'bench-cache');
   mkdirSync(cacheDir, { recursive: true });
   const endBucket = Math.floor(endMs / 3_600_000) * 3_600_000; // reuse within the hour
-  const cached = join(cacheDir, `archive-${count}-${payloadBytes}-${spanMs}-${endBucket}.sqlite`);
+  const cached = join(cacheDir, `archive-${PUBSUB.split('/').pop()}-${count}-${payloadBytes}-${spanMs}-${endBucket}.sqlite`);
   if (!existsSync(cached)) {
     const archive = Archive.open(cached);
     const step = spanMs / count;

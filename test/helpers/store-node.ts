@@ -32,9 +32,11 @@ import type { Interval } from '../../main/core/util/intervals.ts';
 /**
  * honest: the StoreServer itself. replay: every answer is the first page again.
  * slow: answers honestly after `delayMs`. endless: every answer is a page of new,
- * well-formed messages and a cursor, for ever.
+ * well-formed messages and a cursor, for ever. forge-bodies: lists hashes
+ * honestly, but every message it sends has its payload changed (its hash no
+ * longer matches).
  */
-export type Behaviour = 'honest' | 'replay' | 'slow' | 'endless';
+export type Behaviour = 'honest' | 'replay' | 'slow' | 'endless' | 'forge-bodies';
 
 export interface StoreNode {
   node: Libp2p;
@@ -83,6 +85,9 @@ export async function startStoreNode(
         let answer;
         if (behaviour === 'replay') {
           answer = answerRequest(archive, { ...req, paginationCursor: undefined });
+        } else if (behaviour === 'forge-bodies') {
+          const honest = answerRequest(archive, req);
+          answer = { ...honest, messages: honest.messages?.map((e) => (e.message === undefined ? e : { ...e, message: tamper(e.message) })) };
         } else if (behaviour === 'slow') {
           await new Promise((r) => setTimeout(r, delayMs));
           answer = answerRequest(archive, req);
@@ -138,4 +143,10 @@ export async function servedHashes(from: Pick<Libp2p, 'dialProtocol'>, target: M
     if (cursor === undefined) return out;
   }
   throw new Error('more than 10 000 pages');
+}
+
+/** The same message with its payload changed: it decodes, but no longer hashes to its hash. */
+function tamper(bytes: Uint8Array): Uint8Array {
+  const m = proto_message.WakuMessage.decode(bytes);
+  return proto_message.WakuMessage.encode({ ...m, payload: new Uint8Array([...m.payload, 0x66]) });
 }

@@ -173,10 +173,32 @@ describe('history: coverage, gap filling, cross-checks', () => {
       for (const n of honest) assert.equal(byId.get(n.peerId)?.agreement, 1);
       const o = byId.get(omitting.peerId);
       assert.equal(o?.agreement, 0.5);
-      assert.equal(o?.provided, 100);
+      // Each message is fetched once, from whichever peer listed it: the omitter sent at most its half.
+      assert.ok((o?.provided ?? 0) <= 100, `the omitter provided ${o?.provided}`);
       assert.equal(o?.trusted, false);
       assert.match(o?.standingReason ?? '', /lacked 100 messages/);
       assert.ok(honest.every((n) => byId.get(n.peerId)?.trusted === true));
+    });
+
+    it('hash first, with an omitting and a forging peer among two honest ones: exactly the honest set, each message fetched once', async () => {
+      const honest = [await storeNode(all, 'all'), await storeNode(all, 'all')];
+      const omitter = await storeNode(all.filter((_, i) => i % 3 !== 0), 'all');
+      const forger = await startStoreNode(all, 'forge-bodies', 0, { attest: 'all' });
+      storeNodes.push(forger);
+      // The dishonest ones first: they are asked first, their lies must not cost a message.
+      const b = await keeper({ storePeers: [forger.addr, omitter.addr, ...honest.map((n) => n.addr)], fillQuorum: 2 });
+      await waitFor('the first pass to end', () => lastFillEnd(b.events) !== undefined, { timeoutMs: 30_000 });
+      assert.deepEqual(await hashesOf(b), all.map((m) => hex(m.hash)), 'exactly the honest set');
+      const s = await b.status();
+      const byId = new Map(s.history.storePeers.map((p) => [p.peerId, p]));
+      assert.match(byId.get(forger.peerId)?.standingReason ?? '', /forged/);
+      assert.match(byId.get(omitter.peerId)?.standingReason ?? '', /lacked 67 messages/);
+      const provided = [...byId.values()].reduce((n, p) => n + p.provided, 0);
+      assert.equal(provided, all.length, 'each message was fetched once, counting only what passed');
+      const h = historyOf(s);
+      const seededMs = Number(base / MS);
+      const verifiedBy = h?.filled.find((f) => f.verified && f.startMs <= seededMs && f.endMs >= seededMs + 200_000)?.peers;
+      assert.deepEqual(verifiedBy, honest.map((n) => n.peerId).sort(), 'verified by the honest two alone');
     });
 
     it('only the omitting peer: its half is stored, but the window is unverified, not verified', async () => {
@@ -228,7 +250,9 @@ describe('history: coverage, gap filling, cross-checks', () => {
       const peer = s.history.storePeers[0];
       assert.equal(peer?.rejected, 40);
       assert.equal(peer?.provided, 0);
-      assert.match(peer?.lastError ?? '', /forged/);
+      // Forgeries cost it its standing (a later window it answered may have cleared its last error).
+      assert.match(peer?.standingReason ?? '', /forged/);
+      assert.equal(peer?.trusted, false);
       const h = historyOf(s);
       const gap = h?.gaps.find((g) => g.startMs <= Number(inside / MS) && g.endMs > Number(inside / MS));
       assert.equal(gap?.reason, 'peer-failed');

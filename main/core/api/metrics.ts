@@ -27,6 +27,12 @@ export class KeeperMetrics {
     labelNames: ['status'],
     registers: [this.registry],
   });
+  private readonly storeMessages = new Counter({
+    name: 'keeper_store_messages_sent_total',
+    help: 'Messages sent in Store v3 answers, with their bodies (data=true) or as hashes only',
+    labelNames: ['data'],
+    registers: [this.registry],
+  });
   private readonly archiveMessages = new Gauge({
     name: 'keeper_archive_messages',
     help: 'Messages in the archive, by pubsub topic',
@@ -121,6 +127,8 @@ export class KeeperMetrics {
     setCounter(this.unwritable, status.ingest.unwritable);
     for (const [reason, n] of Object.entries(status.ingest.rejected)) setCounter(this.rejected, n ?? 0, { reason });
     for (const [code, n] of Object.entries(status.store.requests)) setCounter(this.storeRequests, n, { status: code });
+    setCounter(this.storeMessages, status.store.messages.bodies, { data: 'true' });
+    setCounter(this.storeMessages, status.store.messages.hashes, { data: 'false' });
     this.archiveMessages.reset();
     for (const t of status.topics) this.archiveMessages.set({ pubsub_topic: t.pubsubTopic }, t.messages);
     this.archiveBytes.set(status.archive.bytes);

@@ -80,7 +80,7 @@ export async function buildStatus(src: StatusSources): Promise<KeeperStatus> {
       lastMinute: written.lastMinute,
       rejected: relayed.rejected,
     },
-    store: { requests: src.storeServer.requestsByStatus() },
+    store: { requests: src.storeServer.requestsByStatus(), messages: src.storeServer.messagesSent() },
     history: archive.isOpen ? src.history.status() : emptyHistory(settings.config.fillQuorum),
     settings: {
       role: settings.role,

@@ -113,6 +113,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE store_peers ADD COLUMN standing_reason TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'hash-first filling',
+    sql: `
+      -- Filling lists hashes before it fetches messages, and stores each as it arrives: a window
+      -- asked again after a crash fetches only what is still missing, with no cursor to keep.
+      DROP TABLE fill_progress;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

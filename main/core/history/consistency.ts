@@ -2,16 +2,15 @@
  * Consistency checks while online: relay can drop messages even while the node
  * is up. Every few minutes the hash set of the latest settled stretch is
  * compared with healthy store peers through hash-only Store v3 queries, and what
- * a peer holds that this archive lacks is fetched by hash. Plain Store v3, so it
- * works against any store node, nwaku included.
+ * a peer holds that this archive lacks is fetched by hash, as filling lists and
+ * fetches. Plain Store v3, so it works against any store node, nwaku included.
  */
 import type { ConsistencyStatus } from '../../contract/contract.ts';
-import { checkStoreEntry } from '../message/store-answer.ts';
-import { toHex, fromHex } from '../message/hash.ts';
-import { MAX_CONTENT_TOPICS, MAX_PAGE_SIZE, StoreStatus } from '../store/codec.ts';
-import { MAX_HASHES } from '../store/query.ts';
+import { toHex } from '../message/hash.ts';
 import type { HistoryDeps } from './deps.ts';
-import { errorMessage } from '../util/errors.ts';
+import { fetchBodies } from './fetch-bodies.ts';
+import { listHashes } from './list-hashes.ts';
+import type { QueryFn } from './peer-request.ts';
 import { msToNs } from '../util/time.ts';
 
 export interface ConsistencyOptions {
@@ -77,31 +76,54 @@ export class ConsistencyChecker {
 
   /** Compares [startMs, endMs] of a topic with up to `peersPerCheck` peers; true when one answered. */
   private async check(pubsubTopic: string, startMs: number, endMs: number): Promise<boolean> {
-    const startNs = msToNs(startMs);
-    const endNs = msToNs(endMs);
-    const ours = this.ourHashes(pubsubTopic, startNs, endNs);
+    const range = { pubsubTopic, startNs: msToNs(startMs), endNs: msToNs(endMs) };
+    const ours = this.ourHashes(pubsubTopic, range.startNs, range.endNs);
     let answered = 0;
     let missingTotal = 0;
     let recoveredTotal = 0;
     const peers = this.d.peers.candidates().slice(0, this.o.peersPerCheck);
-    for (const peer of peers) {
-      let theirs: Set<string>;
-      try {
-        theirs = await this.theirHashes(peer.peerId, pubsubTopic, startNs, endNs);
-      } catch (err) {
-        this.d.peers.recordFailure(peer.peerId, errorMessage(err));
+    for (const { peerId } of peers) {
+      const query: QueryFn = (req, signal) => this.d.query(peerId, req, signal);
+      const listing = await listHashes(query, {
+        range,
+        contentTopics: this.d.topics.keptContentTopics,
+        slices: 1,
+        maxPages: this.o.maxPages,
+        signal: this.abort.signal,
+      });
+      if (!listing.complete) {
+        if (!this.abort.signal.aborted) this.d.peers.recordFailure(peerId, listing.error ?? 'incomplete');
         continue;
       }
       answered++;
-      this.d.peers.recordSuccess(peer.peerId, null);
-      const missing = [...theirs].filter((h) => !ours.has(h));
+      this.d.peers.recordSuccess(peerId, listing.rttMs);
+      const missing = [...listing.hashes].filter((h) => !ours.has(h));
       missingTotal += missing.length;
-      const recovered = await this.fetchMissing(peer.peerId, pubsubTopic, startNs, endNs, missing);
-      for (const h of recovered) ours.add(h);
-      recoveredTotal += recovered.length;
-      const shared = [...theirs].filter((h) => ours.has(h)).length;
-      const union = new Set([...theirs, ...ours]).size;
-      this.d.peers.recordAgreement(peer.peerId, union === 0 ? 1 : shared / union);
+      const got = await fetchBodies({
+        range,
+        rules: this.d.rules,
+        wanted: new Map(missing.map((h) => [h, [peerId]])),
+        query: () => query,
+        store: (messages) => {
+          const kept = messages.filter((m) => this.d.topics.keeps(m.contentTopic));
+          const inserted = this.d.writer.store(kept);
+          if (inserted !== null) {
+            recoveredTotal += inserted;
+            for (const m of kept) ours.add(toHex(m.hash));
+          }
+          return inserted;
+        },
+        parallel: 2,
+        signal: this.abort.signal,
+      });
+      const t = got.tally.get(peerId);
+      if (t !== undefined) this.d.peers.recordMessages(peerId, t.delivered, t.rejected);
+      const fault = got.faults.get(peerId);
+      if (got.forgers.has(peerId)) this.d.peers.loseStanding(peerId, fault ?? 'sent forgeries');
+      else if (fault !== undefined) this.d.peers.recordFailure(peerId, fault);
+      const shared = [...listing.hashes].filter((h) => ours.has(h)).length;
+      const union = new Set([...listing.hashes, ...ours]).size;
+      this.d.peers.recordAgreement(peerId, union === 0 ? 1 : shared / union);
     }
     this.state.checks++;
     this.state.recovered += recoveredTotal;
@@ -130,63 +152,5 @@ export class ConsistencyChecker {
       if (!page.more || last === undefined) return hashes;
       cursor = { timestamp: last.timestamp, hash: last.hash };
     }
-  }
-
-  private async theirHashes(peerId: string, pubsubTopic: string, startNs: bigint, endNs: bigint): Promise<Set<string>> {
-    const hashes = new Set<string>();
-    const chunks: (readonly string[])[] = [];
-    const kept = this.d.topics.keptContentTopics;
-    for (let i = 0; i < kept.length; i += MAX_CONTENT_TOPICS) chunks.push(kept.slice(i, i + MAX_CONTENT_TOPICS));
-    if (chunks.length === 0) chunks.push([]);
-    for (const contentTopics of chunks) {
-      let cursor: Uint8Array | undefined;
-      for (let page = 0; ; page++) {
-        if (page >= this.o.maxPages) throw new Error(`gave more than ${this.o.maxPages} pages of hashes`);
-        const res = await this.d.query(
-          peerId,
-          {
-            includeData: false,
-            pubsubTopic,
-            contentTopics: [...contentTopics],
-            timeStart: startNs,
-            timeEnd: endNs,
-            paginationForward: true,
-            paginationLimit: BigInt(MAX_PAGE_SIZE),
-            paginationCursor: cursor,
-          },
-          this.abort.signal,
-        );
-        if (res.statusCode !== StoreStatus.OK) throw new Error(`status ${res.statusCode ?? 'none'}: ${res.statusDesc ?? ''}`);
-        for (const m of res.messages) if (m.messageHash?.length === 32) hashes.add(toHex(m.messageHash));
-        if (res.paginationCursor === undefined || res.messages.length === 0) break;
-        cursor = res.paginationCursor;
-      }
-    }
-    return hashes;
-  }
-
-  /** Fetches messages by hash, checks them against the range, stores them; returns the hashes stored. */
-  private async fetchMissing(peerId: string, pubsubTopic: string, startNs: bigint, endNs: bigint, missing: string[]): Promise<string[]> {
-    const stored: string[] = [];
-    for (let i = 0; i < missing.length; i += MAX_HASHES) {
-      const batch = missing.slice(i, i + MAX_HASHES);
-      const res = await this.d.query(
-        peerId,
-        { includeData: true, pubsubTopic, messageHashes: batch.map(fromHex), paginationForward: true, paginationLimit: BigInt(MAX_HASHES) },
-        this.abort.signal,
-      );
-      if (res.statusCode !== StoreStatus.OK) break;
-      let rejected = 0;
-      const valid = [];
-      for (const entry of res.messages) {
-        const checked = checkStoreEntry(entry, { pubsubTopic, startNs, endNs }, this.d.rules);
-        if (!checked.ok || !batch.includes(toHex(checked.message.hash))) rejected++;
-        else if (this.d.topics.keeps(checked.message.contentTopic)) valid.push(checked.message);
-      }
-      if (this.d.writer.store(valid) === null) break;
-      this.d.peers.recordMessages(peerId, valid.length, rejected);
-      stored.push(...valid.map((m) => toHex(m.hash)));
-    }
-    return stored;
   }
 }

@@ -3,14 +3,14 @@ import type { KeeperEvent } from '../../contract/contract.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { ArchiveWriter } from '../archive/writer.ts';
 import type { CoverageQuestion } from '../coverage/client.ts';
-import type { StoreQueryRequest, StoreQueryResponse } from '../store/codec.ts';
+import type { RawStoreResponse, StoreQueryRequest } from '../store/codec.ts';
 import type { Interval } from '../util/intervals.ts';
 import type { MessageRules } from '../message/validate.ts';
 import type { HistoryStore } from './history-store.ts';
 import type { StorePeerRegistry } from './store-peers.ts';
 
-/** Asks `peerId` one Store v3 request. */
-export type PeerQueryFn = (peerId: string, request: Partial<StoreQueryRequest>, signal: AbortSignal) => Promise<StoreQueryResponse>;
+/** Asks `peerId` one Store v3 request; the answer's messages stay as their encoded bytes. */
+export type PeerQueryFn = (peerId: string, request: Partial<StoreQueryRequest>, signal: AbortSignal) => Promise<RawStoreResponse>;
 
 /**
  * Asks `peerId` what it holds of a range, over the coverage protocol: the

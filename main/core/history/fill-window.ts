@@ -1,31 +1,41 @@
 /**
- * Filling one window (at most a UTC day of one pubsub topic) from store peers.
+ * Filling one window (at most a UTC day of one pubsub topic) from store peers,
+ * hash first, as status-go's backfill does it.
  *
  * An answer counts only for what the answering peer attests it held: each
  * peer that speaks the coverage protocol is first asked what it holds of the
- * window (signed). Its messages are all kept, but its "complete" counts only
- * inside what it attests: outside, it proves nothing and fills nothing.
- * Peers that do not speak it (nwaku, the fleet) are unattested: their answers
- * fill, never verify. A
- * stretch is verified where at least the quorum of attesting peers that
- * answered completely hold it; held but unverified where fewer do, or where
- * only unattested answers cover it; the rest stays a gap. Every message is
- * checked and stored through the archive writer with the page's progress, so
- * a crash resumes mid-window. An attesting peer that lacks a message every
- * other attesting peer that held that moment gave loses its standing.
+ * window (signed). Peers that do not speak it (nwaku, the fleet) are
+ * unattested: their answers fill, never verify. Each peer asked lists the
+ * window's hashes; the union of the listings, less what the archive holds, is
+ * fetched once, by hash, from peers that listed it; every message is checked
+ * and stored through the archive writer. A listing counts once everything it
+ * named is held here: a peer that lists what it does not deliver, or sends a
+ * forgery, counts for nothing, and another peer is asked in its place. A
+ * stretch is verified where at least the quorum of attesting peers whose
+ * listings count hold it; held but unverified where fewer do, or where only
+ * unattested listings cover it; the rest stays a gap. An attesting peer whose
+ * listing lacks a message every other attesting peer listed for a moment they
+ * all attest loses its standing.
+ *
+ * Nothing is saved mid-window: messages are stored as they arrive, so a
+ * window asked again after a crash lists again (hashes are cheap) and fetches
+ * only what is still missing.
  */
 import { UnsupportedProtocolError } from '@libp2p/interface';
 import type { GapNote } from './completeness.ts';
 import { AttestationRefused } from '../coverage/attestation.ts';
 import type { HistoryDeps } from './deps.ts';
-import { fetchRange } from './fetch.ts';
+import { fetchBodies } from './fetch-bodies.ts';
 import type { FilledPart } from './history-store.ts';
-import type { ArchiveMessage } from '../message/message.ts';
-import { toHex } from '../message/hash.ts';
+import { listHashes } from './list-hashes.ts';
+import { fromHex } from '../message/hash.ts';
 import { errorMessage } from '../util/errors.ts';
 import { coveredByAtLeast, intersect, normalize, subtract, totalLength } from '../util/intervals.ts';
 import type { Interval } from '../util/intervals.ts';
 import { msToNs, nsToMs } from '../util/time.ts';
+
+/** The span of a window listed as one slice. */
+const SLICE_MS = 6 * 3_600_000;
 
 export interface WindowWork {
   pubsubTopic: string;
@@ -38,7 +48,10 @@ export interface WindowFillOptions {
   fillQuorum: number;
   /** How far the window is widened at both ends when messages are fetched. */
   marginMs: number;
+  /** The most pages one peer's listing of the window may take. */
   maxPagesPerWindow: number;
+  /** Time slices of the window listed side by side, and body requests in flight at once. */
+  parallel?: number;
   signal: AbortSignal;
   /** Messages new to the archive, as they are stored. */
   onStored: (count: number) => void;
@@ -52,23 +65,25 @@ export interface WindowOutcome {
   answeredBy: string[];
 }
 
-/** A message an attesting peer gave, for the standing check: its hash and time. */
-type Given = Map<string, bigint>;
+/** A peer's complete listing of the window: what it attests holding (null: unattested) and the hashes. */
+interface Listing {
+  held: Interval[] | null;
+  hashes: Set<string>;
+}
 
 export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOptions): Promise<WindowOutcome> {
   const { pubsubTopic, window } = w;
-  const { writer, history, peers, topics } = d;
+  const { writer, peers, topics } = d;
   const quorum = o.fillQuorum;
+  const parallel = Math.max(1, o.parallel ?? 4);
   const range = { pubsubTopic, startNs: msToNs(window.start - o.marginMs), endNs: msToNs(window.end + o.marginMs) };
-  const saved = new Map(history.progress(pubsubTopic, window.start).map((p) => [p.peerId, p]));
-  /** Complete answers from peers that attested, with what of the window each holds. */
-  const attested = new Map<string, Interval[]>();
-  /** Complete answers without an attestation. */
-  const unattested = new Set<string>();
-  /** Attesting peers whose whole answer this run saw, and what they gave: the standing check compares them. */
-  const given = new Map<string, Given>();
-  /** What each peer that answered completely gave, for its agreement with the union. */
-  const provided = new Map<string, number>();
+  /** Stretches held by earlier answers, not asked again: peers whose answers hold them, attested or not. */
+  const priorAttested = new Set<string>();
+  const priorUnattested = new Set<string>();
+  /** Listings that count: complete, and all they named held here. */
+  const listings = new Map<string, Listing>();
+  /** How many hashes each peer listed, for its agreement: also kept for a peer that loses its standing. */
+  const listed = new Map<string, number>();
   const errors: string[] = [];
   const notHeld: string[] = [];
   let newMessages = 0;
@@ -76,27 +91,25 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
 
   if (w.prior !== null) {
     for (const p of w.prior.peers) {
-      if (w.prior.attested) attested.set(p, [window]);
+      if (w.prior.attested) priorAttested.add(p);
       // An unattested answer is asked again of a peer that attests now.
-      else if (!peers.mayAttest(p)) unattested.add(p);
+      else if (!peers.mayAttest(p)) priorUnattested.add(p);
     }
   }
-  for (const p of saved.values()) {
-    if (!p.complete) continue;
-    if (p.held !== null) attested.set(p.peerId, p.held);
-    else unattested.add(p.peerId);
-  }
-  const verified = (): Interval[] => coveredByAtLeast([...attested.values()], quorum);
+  const attestedHeld = (): Interval[][] => [
+    ...[...priorAttested].map(() => [window]),
+    ...[...listings.values()].flatMap((l) => (l.held === null ? [] : [l.held])),
+  ];
+  const unattestedCount = (): number => priorUnattested.size + [...listings.values()].filter((l) => l.held === null).length;
+  const verified = (): Interval[] => coveredByAtLeast(attestedHeld(), quorum);
   const done = (): boolean => subtract(window, verified()).length === 0;
   const queue = peers
     .candidates()
     .map((p) => p.peerId)
-    .filter((id) => !attested.has(id) && !unattested.has(id));
+    .filter((id) => !priorAttested.has(id) && !priorUnattested.has(id));
 
   /** What the peer attests holding of the window: stretches, or null when its answer is unattested; undefined: skip it. */
   const askCoverage = async (peerId: string): Promise<Interval[] | null | undefined> => {
-    const resumed = saved.get(peerId);
-    if (resumed !== undefined) return resumed.held;
     if (!peers.mayAttest(peerId)) return null;
     try {
       return intersect(await d.attest(peerId, { pubsubTopic, contentTopics: topics.keptContentTopics, range: window }, o.signal), [window]);
@@ -110,84 +123,130 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
         errors.push(`${peerId.slice(-8)}: ${err.message}`);
         return null;
       }
-      if (!o.signal.aborted) {
-        peers.recordFailure(peerId, errorMessage(err));
-        errors.push(`${peerId.slice(-8)}: ${errorMessage(err)}`);
-      }
+      if (!o.signal.aborted) fault(peerId, errorMessage(err));
       return undefined;
     }
   };
+  const fault = (peerId: string, error: string): void => {
+    peers.recordFailure(peerId, error);
+    errors.push(`${peerId.slice(-8)}: ${error}`);
+  };
 
-  const ask = async (peerId: string): Promise<void> => {
+  /** Lists the window at one peer; a complete listing is taken, for now. */
+  const list = async (peerId: string): Promise<void> => {
     const held = await askCoverage(peerId);
     if (held === undefined) return;
-    // It attests it was not there either: its answer proves nothing, but what it holds anyway (a
+    // It attests it was not there either: its listing proves nothing, but what it holds anyway (a
     // fill from an unattested peer, what relay brought while it was stopping) is worth keeping.
     if (held !== null && held.length === 0) notHeld.push(peerId);
-    // Unattested answers only fill: beyond the quorum of them, another adds little.
-    if (held === null && unattested.size >= quorum) return;
-    const prior = saved.get(peerId);
-    let count = prior?.provided ?? 0;
-    const gave: Given | null = held !== null && prior === undefined ? new Map() : null;
-    const outcome = await fetchRange((req, signal) => d.query(peerId, req, signal), {
+    // Unattested listings only fill: beyond the quorum of them, another adds little.
+    if (held === null && unattestedCount() >= quorum) return;
+    const listing = await listHashes((req, signal) => d.query(peerId, req, signal), {
       range,
-      rules: d.rules,
-      resumeCursor: prior?.cursor ?? null,
+      contentTopics: topics.keptContentTopics,
+      // A slice per 6 hours, up to `parallel`: a short window is one listing, a day is listed side by side.
+      slices: Math.min(parallel, Math.ceil((window.end - window.start) / SLICE_MS)),
       maxPages: o.maxPagesPerWindow,
       signal: o.signal,
-      onPage: (valid: ArchiveMessage[], rejected, cursor, complete) => {
-        const kept = valid.filter((m) => topics.keeps(m.contentTopic));
-        // The page and the progress it makes commit together, or neither does.
-        const inserted = writer.store(kept, () =>
-          history.saveProgress(pubsubTopic, window.start, { peerId, cursor, complete, provided: count + kept.length, held }),
-        );
-        if (inserted === null) return false;
-        count += kept.length;
-        newMessages += inserted;
-        o.onStored(inserted);
-        if (gave !== null) for (const m of kept) gave.set(toHex(m.hash), m.timestamp);
-        peers.recordMessages(peerId, kept.length, rejected);
-        return true;
-      },
     });
-    if (outcome.complete) {
-      peers.recordSuccess(peerId, outcome.rttMs);
-      if (held === null) unattested.add(peerId);
-      else {
-        attested.set(peerId, held);
-        if (gave !== null) given.set(peerId, gave);
-      }
-      provided.set(peerId, count);
-    } else if (outcome.local) {
-      unstorable = true;
+    if (listing.complete) {
+      peers.recordSuccess(peerId, listing.rttMs);
+      listings.set(peerId, { held, hashes: listing.hashes });
+      listed.set(peerId, listing.hashes.size);
     } else if (!o.signal.aborted) {
-      peers.recordFailure(peerId, outcome.error ?? 'incomplete');
-      errors.push(`${peerId.slice(-8)}: ${outcome.error ?? 'incomplete'}`);
+      fault(peerId, listing.error ?? 'incomplete');
     }
   };
-  // Up to the quorum of peers at a time, until the quorum holds the whole window or nobody is left.
-  const workers = Array.from({ length: Math.max(1, quorum) }, async () => {
-    while (!done() && !o.signal.aborted && !unstorable) {
-      const next = queue.shift();
-      if (next === undefined) return;
-      await ask(next);
+
+  /** Fetches what the listings name and the archive lacks; drops the listings that do not hold up. */
+  const fetchMissing = async (): Promise<void> => {
+    const wanted = new Map<string, string[]>();
+    for (const [peerId, l] of listings) {
+      for (const h of l.hashes) {
+        const listers = wanted.get(h);
+        if (listers !== undefined) listers.push(peerId);
+        else if (!d.archive.has(fromHex(h))) wanted.set(h, [peerId]);
+      }
     }
-  });
-  await Promise.all(workers);
+    if (wanted.size === 0) return;
+    const got = await fetchBodies({
+      range,
+      rules: d.rules,
+      wanted,
+      query: (peerId) => (req, signal) => d.query(peerId, req, signal),
+      store: (messages) => {
+        const kept = messages.filter((m) => topics.keeps(m.contentTopic));
+        const inserted = writer.store(kept);
+        if (inserted !== null) {
+          newMessages += inserted;
+          o.onStored(inserted);
+        }
+        return inserted;
+      },
+      parallel,
+      signal: o.signal,
+    });
+    for (const [peerId, t] of got.tally) peers.recordMessages(peerId, t.delivered, t.rejected);
+    if (got.unstorable) {
+      unstorable = true;
+      return;
+    }
+    if (o.signal.aborted) return;
+    for (const [peerId, l] of listings) {
+      const fetchFault = got.faults.get(peerId);
+      const undelivered = [...l.hashes].filter((h) => got.missing.has(h)).length;
+      if (got.forgers.has(peerId)) {
+        listings.delete(peerId);
+        listed.delete(peerId);
+        fault(peerId, fetchFault ?? 'sent forgeries');
+        // Nothing an honest store does: what it attests counts for nothing for a while.
+        peers.loseStanding(peerId, fetchFault ?? 'sent forgeries');
+      } else if (undelivered > 0) {
+        listings.delete(peerId);
+        listed.delete(peerId);
+        fault(peerId, `listed ${undelivered} message${undelivered === 1 ? '' : 's'} that no peer delivered`);
+      } else if (fetchFault !== undefined) {
+        // Others delivered what it could not: its listing still holds.
+        peers.recordFailure(peerId, fetchFault);
+      }
+    }
+  };
+
+  // Up to the quorum of peers at a time list the window, until the quorum holds all of it or
+  // nobody is left; then what they named is fetched. Peers whose listings did not hold up are
+  // replaced by the next ones in the queue.
+  for (let round = 0; !o.signal.aborted && !unstorable; round++) {
+    const workers = Array.from({ length: Math.max(1, quorum) }, async () => {
+      while (!done() && !o.signal.aborted) {
+        const next = queue.shift();
+        if (next === undefined) return;
+        await list(next);
+      }
+    });
+    await Promise.all(workers);
+    const counted = listings.size;
+    await fetchMissing();
+    for (const [peerId, short] of shortPeers(d, listings)) {
+      peers.loseStanding(peerId, `lacked ${short} message${short === 1 ? '' : 's'} of ${new Date(window.start).toISOString().slice(0, 10)} that every other attesting peer listed`);
+      listings.delete(peerId);
+    }
+    if (listings.size === counted || queue.length === 0 || done()) break;
+  }
   if (o.signal.aborted) return { result: 'open', note: null, answeredBy: [] };
   if (unstorable) {
     // Nothing a peer did: the window stays open and is asked again once the archive takes writes.
     return { result: 'open', note: { reason: 'archive-error', detail: writer.error }, answeredBy: [] };
   }
 
-  for (const [peerId, short] of shortPeers(attested, given)) {
-    peers.loseStanding(peerId, `lacked ${short} message${short === 1 ? '' : 's'} of ${new Date(window.start).toISOString().slice(0, 10)} that every other attesting peer gave`);
-    attested.delete(peerId);
-  }
-  // Agreement: the share of everything now held for the window that each peer had (an empty window says nothing about a peer).
+  // Agreement: the share of everything now held for the window that each peer listed (an empty window says nothing about a peer).
   const union = d.archive.countInRange(pubsubTopic, range.startNs, range.endNs);
-  if (union > 0) for (const [peerId, count] of provided) peers.recordAgreement(peerId, Math.min(1, count / union));
+  if (union > 0) for (const [peerId, n] of listed) peers.recordAgreement(peerId, Math.min(1, n / union));
 
+  const attested = new Map<string, Interval[]>([
+    ...[...priorAttested].map((p): [string, Interval[]] => [p, [window]]),
+    ...[...listings].flatMap(([p, l]): [string, Interval[]][] => (l.held === null ? [] : [[p, l.held]])),
+  ]);
+  const unattested = new Set([...priorUnattested, ...[...listings].filter(([, l]) => l.held === null).map(([p]) => p)]);
   const parts = accountParts(window, attested, unattested, quorum);
   const held = normalize(parts);
   const missing = subtract(window, held);
@@ -202,8 +261,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
         : answeredNotHolding > 0
           ? { reason: 'not-held', detail: `${answeredNotHolding} peer${answeredNotHolding === 1 ? '' : 's'} asked attest${answeredNotHolding === 1 ? 's' : ''} not holding it` }
           : { reason: 'no-peer', detail: null };
-  if (parts.length > 0) history.completeWindow(pubsubTopic, window, parts, newMessages);
-  else history.forgetFinished(pubsubTopic, window.start);
+  if (parts.length > 0) d.history.completeWindow(pubsubTopic, window, parts, newMessages);
   const result = totalLength(verified()) >= window.end - window.start && missing.length === 0 ? 'verified' : parts.length > 0 ? 'unverified' : 'open';
   return { result, note, answeredBy: [...attested.keys()] };
 }
@@ -224,25 +282,26 @@ function accountParts(window: Interval, attested: Map<string, Interval[]>, unatt
 
 /**
  * The attesting peers that lacked messages: a peer is short a message when it
- * attested holding its moment, did not give it, and every other attesting peer
- * whose whole answer was seen and who held that moment gave it.
+ * attested holding its moment, did not list it, and every other attesting
+ * peer whose listing counts and who held that moment listed it.
  */
-function shortPeers(attested: Map<string, Interval[]>, given: Map<string, Given>): Map<string, number> {
+function shortPeers(d: HistoryDeps, listings: Map<string, Listing>): Map<string, number> {
   const short = new Map<string, number>();
-  if (given.size < 2) return short;
-  const holds = (peerId: string, ts: bigint): boolean => {
-    const ms = nsToMs(ts);
-    return (attested.get(peerId) ?? []).some((i) => ms >= i.start && ms < i.end);
-  };
+  const attesting = [...listings].filter((e): e is [string, Listing & { held: Interval[] }] => e[1].held !== null);
+  if (attesting.length < 2) return short;
+  const holds = (held: Interval[], ms: number): boolean => held.some((i) => ms >= i.start && ms < i.end);
   const seen = new Set<string>();
-  for (const gave of given.values()) {
-    for (const [hash, ts] of gave) {
+  for (const [, l] of attesting) {
+    for (const hash of l.hashes) {
       if (seen.has(hash)) continue;
       seen.add(hash);
-      const covering = [...given.keys()].filter((id) => holds(id, ts));
-      const lacking = covering.filter((id) => !given.get(id)?.has(hash));
+      const at = d.archive.positionOf(fromHex(hash));
+      if (at === undefined) continue;
+      const ms = nsToMs(at.timestamp);
+      const covering = attesting.filter(([, other]) => holds(other.held, ms));
+      const lacking = covering.filter(([, other]) => !other.hashes.has(hash));
       if (lacking.length === 1 && covering.length >= 2) {
-        const id = lacking[0] as string;
+        const id = (lacking[0] as [string, Listing])[0];
         short.set(id, (short.get(id) ?? 0) + 1);
       }
     }

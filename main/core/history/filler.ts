@@ -34,6 +34,8 @@ export interface FillerOptions {
    */
   marginMs?: number;
   maxPagesPerWindow?: number;
+  /** Windows filled side by side. */
+  windowsInFlight?: number;
   now?: () => number;
   /**
    * Whether relay covers the topic now. A gap that reached the settling edge of
@@ -69,7 +71,15 @@ export class GapFiller {
 
   constructor(deps: HistoryDeps, opts: FillerOptions) {
     this.d = deps;
-    this.o = { marginMs: nsToMs(MAX_CLOCK_SKEW_NS), maxPagesPerWindow: 50_000, now: Date.now, isOnline: () => false, quotaBytes: () => Infinity, ...opts };
+    this.o = {
+      marginMs: nsToMs(MAX_CLOCK_SKEW_NS),
+      maxPagesPerWindow: 50_000,
+      windowsInFlight: 3,
+      now: Date.now,
+      isOnline: () => false,
+      quotaBytes: () => Infinity,
+      ...opts,
+    };
   }
 
   start(): void {
@@ -212,18 +222,22 @@ export class GapFiller {
     this.progress = { startedAtMs, windowsDone: 0, windowsTotal: work.length, messages: 0 };
     this.d.emit({ event: 'fill:start', windows: work.length, pubsubTopics: [...new Set(work.map((w) => w.pubsubTopic))] });
     const counts = { verified: 0, unverified: 0, open: 0 };
-    try {
-      for (const w of work) {
-        if (this.abort.signal.aborted) break;
+    const queue = [...work];
+    const fillNext = async (): Promise<void> => {
+      for (let w = queue.shift(); w !== undefined; w = queue.shift()) {
+        if (this.abort.signal.aborted) return;
         // The quota filled up during the pass: older windows would only be pruned again.
-        if (w.window.end <= (this.quotaHorizon() ?? -Infinity)) break;
-        const before = this.progress.messages;
+        if (w.window.end <= (this.quotaHorizon() ?? -Infinity)) return;
+        let stored = 0;
         const { result, note, answeredBy } = await fillWindow(this.d, w, {
           fillQuorum: this.o.fillQuorum,
           marginMs: this.o.marginMs,
           maxPagesPerWindow: this.o.maxPagesPerWindow,
           signal: this.abort.signal,
-          onStored: (n) => (this.progress.messages += n),
+          onStored: (n) => {
+            stored += n;
+            this.progress.messages += n;
+          },
         });
         const key = `${w.pubsubTopic}|${w.window.start}`;
         if (note === null) this.notes.delete(key);
@@ -240,9 +254,13 @@ export class GapFiller {
           endMs: w.window.end,
           done: this.progress.windowsDone,
           total: work.length,
-          messages: this.progress.messages - before,
+          messages: stored,
         });
       }
+    };
+    try {
+      // A few windows side by side (as status-go keeps 3 in flight), newest first.
+      await Promise.all(Array.from({ length: Math.min(this.o.windowsInFlight, work.length) }, fillNext));
     } finally {
       const endedAtMs = this.o.now();
       this.lastPass = { startedAtMs, endedAtMs, windows: this.progress.windowsDone, ...counts, messages: this.progress.messages };

@@ -16,7 +16,7 @@ import type { HistoryDeps } from './deps.ts';
 import type { Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { askCoverage } from '../coverage/client.ts';
-import { storeQuery } from '../store/client.ts';
+import { storeQueryRaw } from '../store/client.ts';
 import { GapFiller } from './filler.ts';
 import { HistoryStore } from './history-store.ts';
 import { clip, intersect, totalLength } from '../util/intervals.ts';
@@ -70,7 +70,7 @@ export class HistoryService {
       peers: this.peers,
       // By id when connected, else by the address it was configured or seen with.
       query: (peerId, request, signal) =>
-        storeQuery(o.dialer, this.peers.target(peerIdFromString(peerId)), request, {
+        storeQueryRaw(o.dialer, this.peers.target(peerIdFromString(peerId)), request, {
           signal,
           timeoutMs: o.queryTimeoutMs,
           maxMessageBytes: o.settings.rules.maxMessageBytes,

@@ -1,12 +1,10 @@
 /**
- * The history tables (coverage, store peers, fill progress) with their named
- * statements. They live in the archive's database so that a page of filled
- * messages and the progress it makes commit together.
+ * The history tables (coverage, store peers) with their named statements.
+ * They live in the archive's database, beside the messages they describe.
  */
 import type { Database } from 'better-sqlite3';
 import type { Archive } from '../archive/archive.ts';
 import type { Interval } from '../util/intervals.ts';
-import { DAY_MS } from '../util/time.ts';
 import type { StorePeerSource, StorePeerStatus } from '../../contract/contract.ts';
 
 /** A store peer's kept record: its status without what is only live (connection, backoff, trust now). */
@@ -34,15 +32,6 @@ export interface FilledPart extends Interval {
   peers: string[];
 }
 
-export interface ProgressRow {
-  peerId: string;
-  cursor: Uint8Array | null;
-  complete: boolean;
-  provided: number;
-  /** What the peer attested holding of the window; null when its answer is unattested. */
-  held: Interval[] | null;
-}
-
 interface RawCoverage {
   id: number;
   pubsub_topic: string;
@@ -68,19 +57,6 @@ function prepareStatements(db: Database) {
       `DELETE FROM coverage WHERE pubsub_topic = ? AND kind = 'filled' AND verified = 0 AND start_ms >= ? AND end_ms <= ?`,
     ),
     pruneCoverage: db.prepare('DELETE FROM coverage WHERE end_ms < ?'),
-    progressOfWindow: db.prepare(
-      'SELECT peer_id, cursor, complete, provided, held FROM fill_progress WHERE pubsub_topic = ? AND window_start_ms = ?',
-    ),
-    saveProgress: db.prepare(
-      `INSERT INTO fill_progress (pubsub_topic, window_start_ms, peer_id, cursor, complete, provided, held, updated_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (pubsub_topic, window_start_ms, peer_id) DO UPDATE SET
-         cursor = excluded.cursor, complete = excluded.complete, provided = excluded.provided,
-         held = excluded.held, updated_ms = excluded.updated_ms`,
-    ),
-    deleteProgress: db.prepare('DELETE FROM fill_progress WHERE pubsub_topic = ? AND window_start_ms = ?'),
-    deleteCompleteProgress: db.prepare('DELETE FROM fill_progress WHERE pubsub_topic = ? AND window_start_ms = ? AND complete = 1'),
-    pruneProgress: db.prepare('DELETE FROM fill_progress WHERE window_start_ms < ?'),
     allPeers: db.prepare('SELECT * FROM store_peers'),
     savePeer: db.prepare(
       `INSERT INTO store_peers (peer_id, addrs, source, rtt_ms, last_success_ms, last_failure_ms, failures,
@@ -139,8 +115,8 @@ export class HistoryStore {
   }
 
   /**
-   * Records what a fill of `window` holds now, part by part, and forgets its
-   * progress, in one transaction. The unverified records inside the window are
+   * Records what a fill of `window` holds now, part by part, in one
+   * transaction. The unverified records inside the window are
    * replaced: `parts` carries on what of them still holds.
    */
   completeWindow(pubsubTopic: string, window: Interval, parts: readonly FilledPart[], messages: number): void {
@@ -151,49 +127,12 @@ export class HistoryStore {
         const n = i === 0 ? messages : 0;
         this.s.insertCoverage.run(pubsubTopic, 'filled', p.start, p.end, p.verified ? 1 : 0, p.attested ? 1 : 0, JSON.stringify(p.peers), n, now);
       });
-      this.s.deleteProgress.run(pubsubTopic, window.start);
     });
   }
 
-  /** Forgets coverage and progress that ended before `beforeMs` (outside retention). */
+  /** Forgets coverage that ended before `beforeMs` (outside retention). */
   prune(beforeMs: number): void {
-    this.archive.transaction(() => {
-      this.s.pruneCoverage.run(beforeMs);
-      this.s.pruneProgress.run(beforeMs - DAY_MS);
-    });
-  }
-
-  // ---- fill progress ------------------------------------------------------------
-
-  progress(pubsubTopic: string, windowStartMs: number): ProgressRow[] {
-    return (
-      this.s.progressOfWindow.all(pubsubTopic, windowStartMs) as {
-        peer_id: string;
-        cursor: Buffer | null;
-        complete: number;
-        provided: number;
-        held: string | null;
-      }[]
-    ).map((r) => ({
-      peerId: r.peer_id,
-      cursor: r.cursor,
-      complete: r.complete === 1,
-      provided: r.provided,
-      held: r.held === null ? null : (JSON.parse(r.held) as Interval[]),
-    }));
-  }
-
-  /**
-   * Forgets the finished answers of a window that holds nothing yet: asked
-   * again later, those peers may hold more. Unfinished ones stay, to resume.
-   */
-  forgetFinished(pubsubTopic: string, windowStartMs: number): void {
-    this.s.deleteCompleteProgress.run(pubsubTopic, windowStartMs);
-  }
-
-  saveProgress(pubsubTopic: string, windowStartMs: number, p: ProgressRow): void {
-    const held = p.held === null ? null : JSON.stringify(p.held);
-    this.s.saveProgress.run(pubsubTopic, windowStartMs, p.peerId, p.cursor, p.complete ? 1 : 0, p.provided, held, Date.now());
+    this.s.pruneCoverage.run(beforeMs);
   }
 
   // ---- store peers ----------------------------------------------------------------

@@ -5,6 +5,7 @@
  */
 import { proto_store } from '@waku/proto';
 import type { Uint8ArrayList } from 'uint8arraylist';
+import { ProtoError, ProtoReader } from '../util/proto-reader.ts';
 
 export const STORE_CODEC = '/vac/waku/store-query/3.0.0';
 
@@ -41,6 +42,66 @@ export function encodeRequest(req: Partial<StoreQueryRequest>): Uint8Array {
 
 export function decodeResponse(bytes: Uint8Array | Uint8ArrayList): StoreQueryResponse {
   return proto_store.StoreQueryResponse.decode(bytes);
+}
+
+/** One entry of an answer as it arrived: the message as its encoded bytes (a view into the answer). */
+export interface RawStoreEntry {
+  messageHash: Uint8Array | undefined;
+  /** The encoded WakuMessage, undecoded: checked and stored as these bytes. */
+  message: Uint8Array | undefined;
+  pubsubTopic: string | undefined;
+}
+
+export interface RawStoreResponse {
+  requestId: string;
+  statusCode: number | undefined;
+  statusDesc: string | undefined;
+  messages: RawStoreEntry[];
+  paginationCursor: Uint8Array | undefined;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * Decodes an answer in one pass, leaving each message as its bytes: a filler
+ * checks and stores them as received, so decoding every message into objects
+ * and encoding it again (what protons would make it do) is saved. Same meaning
+ * as protons' decoder (last value wins, unknown fields skipped); throws on
+ * malformed input.
+ */
+export function decodeResponseRaw(input: Uint8Array | Uint8ArrayList): RawStoreResponse {
+  const bytes = input instanceof Uint8Array ? input : input.subarray();
+  const out: RawStoreResponse = { requestId: '', statusCode: undefined, statusDesc: undefined, messages: [], paginationCursor: undefined };
+  const r = new ProtoReader(bytes);
+  while (!r.done) {
+    const tag = r.varint();
+    const field = Math.floor(tag / 8);
+    const wireType = tag & 7;
+    if (field === 1 && wireType === 2) out.requestId = utf8.decode(r.bytes());
+    else if (field === 10 && wireType === 0) out.statusCode = Number(BigInt.asUintN(32, r.varint64()));
+    else if (field === 11 && wireType === 2) out.statusDesc = utf8.decode(r.bytes());
+    else if (field === 20 && wireType === 2) out.messages.push(decodeEntry(r.bytes()));
+    else if (field === 51 && wireType === 2) out.paginationCursor = r.bytes();
+    else if (field === 0) throw new ProtoError('field number 0');
+    else r.skip(wireType);
+  }
+  return out;
+}
+
+function decodeEntry(bytes: Uint8Array): RawStoreEntry {
+  const e: RawStoreEntry = { messageHash: undefined, message: undefined, pubsubTopic: undefined };
+  const r = new ProtoReader(bytes);
+  while (!r.done) {
+    const tag = r.varint();
+    const field = Math.floor(tag / 8);
+    const wireType = tag & 7;
+    if (field === 1 && wireType === 2) e.messageHash = r.bytes();
+    else if (field === 2 && wireType === 2) e.message = r.bytes();
+    else if (field === 3 && wireType === 2) e.pubsubTopic = utf8.decode(r.bytes());
+    else if (field === 0) throw new ProtoError('field number 0');
+    else r.skip(wireType);
+  }
+  return e;
 }
 
 export interface ResponseEntry {

@@ -32,6 +32,8 @@ export interface ServedRequest {
   peer: string;
   status: number;
   messages: number;
+  /** The messages went with their bodies. */
+  bodies: boolean;
   ms: number;
 }
 
@@ -45,6 +47,7 @@ export class StoreServer {
   private readonly onServed: ((served: ServedRequest) => void) | undefined;
   private registrar: ProtocolRegistrar | undefined;
   private readonly byStatus: Record<string, number> = {};
+  private readonly sent = { bodies: 0, hashes: 0 };
   /** While false every request gets 503 (starting, stopping, archive unusable). */
   available = true;
 
@@ -63,7 +66,7 @@ export class StoreServer {
       respond: (peer, frame) => this.respond(peer, frame),
       malformed: (peer, err) => {
         const fields = statusResponse(UNKNOWN_REQUEST_ID, StoreStatus.BAD_REQUEST, `malformed frame: ${errorText(err)}`);
-        this.served({ peer, status: fields.statusCode, messages: 0, ms: 0 });
+        this.served({ peer, status: fields.statusCode, messages: 0, bodies: false, ms: 0 });
         return encodeResponse(fields);
       },
     });
@@ -97,7 +100,9 @@ export class StoreServer {
       fields = answerRequest(this.archive, decoded.request);
     }
     const bytes = encodeResponse(fields);
-    this.served({ peer, status: fields.statusCode, messages: fields.messages?.length ?? 0, ms: performance.now() - started });
+    const messages = fields.messages?.length ?? 0;
+    const bodies = messages > 0 && fields.messages?.[0]?.message !== undefined;
+    this.served({ peer, status: fields.statusCode, messages, bodies, ms: performance.now() - started });
     return bytes;
   }
 
@@ -106,9 +111,15 @@ export class StoreServer {
     return { ...this.byStatus };
   }
 
+  /** Messages sent in answers since start: with their bodies, and as hashes only. */
+  messagesSent(): { bodies: number; hashes: number } {
+    return { ...this.sent };
+  }
+
   private served(s: ServedRequest): void {
     const key = String(s.status);
     this.byStatus[key] = (this.byStatus[key] ?? 0) + 1;
+    this.sent[s.bodies ? 'bodies' : 'hashes'] += s.messages;
     this.onServed?.(s);
   }
 }
