@@ -49,6 +49,13 @@ export function encode(i: number, timestampNs: bigint, payloadBytes: number): { 
   };
 }
 
+/** The messages generatedArchive holds, in order: `count` spread evenly over `spanMs` ending at the hour of `endMs`. */
+export function* generatedMessages(count: number, payloadBytes: number, spanMs: number, endMs: number): Generator<{ bytes: Uint8Array; message: ArchiveMessage }> {
+  const endBucket = Math.floor(endMs / 3_600_000) * 3_600_000;
+  const step = spanMs / count;
+  for (let i = 0; i < count; i++) yield encode(i, BigInt(Math.floor(endBucket - spanMs + i * step)) * 1_000_000n + BigInt(i % 1000), payloadBytes);
+}
+
 /**
  * An archive of `count` messages spread evenly over `spanMs` ending `endMs`,
  * written once per (count, size, span) into a cache dir and copied from there.
@@ -60,12 +67,13 @@ export function generatedArchive(dataDir: string, count: number, payloadBytes: n
   const cached = join(cacheDir, `archive-${PUBSUB.split('/').pop()}-${count}-${payloadBytes}-${spanMs}-${endBucket}.sqlite`);
   if (!existsSync(cached)) {
     const archive = Archive.open(cached);
-    const step = spanMs / count;
-    const batch: ArchiveMessage[] = [];
-    for (let i = 0; i < count; i++) {
-      const ts = BigInt(Math.floor(endBucket - spanMs + i * step)) * 1_000_000n + BigInt(i % 1000);
-      batch.push(encode(i, ts, payloadBytes).message);
-      if (batch.length === 20_000) archive.insert(batch.splice(0));
+    let batch: ArchiveMessage[] = [];
+    for (const { message } of generatedMessages(count, payloadBytes, spanMs, endMs)) {
+      batch.push(message);
+      if (batch.length === 20_000) {
+        archive.insert(batch);
+        batch = [];
+      }
     }
     archive.insert(batch);
     archive.close();

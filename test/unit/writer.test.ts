@@ -44,17 +44,6 @@ describe('archive writer', () => {
     assert.deepEqual([c.stored, c.duplicates, c.unwritable, c.lastMinute], [10, 6, 0, 10]);
   });
 
-  it('stores a page and what goes with it together, or neither', () => {
-    const writer = new ArchiveWriter(archive);
-    const db = archive.connection;
-    db.exec('CREATE TABLE progress (n INTEGER)');
-    assert.equal(writer.store(series(5, T0), () => db.prepare('INSERT INTO progress VALUES (1)').run()), 5);
-    const failing = series(5, T0 + 1_000_000_000n);
-    assert.equal(writer.store(failing, () => { throw new Error('disk I/O error'); }), null);
-    assert.equal(archive.stats().messages, 5, 'the failed page left nothing behind');
-    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM progress').get() as { n: number }).n, 1);
-  });
-
   it('says a failing disk once, counts what it refused, and says when writing works again', () => {
     const said: string[] = [];
     const writer = new ArchiveWriter(archive, { onTrouble: (level, message) => said.push(`${level}: ${message}`) });

@@ -10,6 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { toHex } from '../message/hash.ts';
 import type { ArchiveMessage } from '../message/message.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { migrate } from './migrations.ts';
@@ -140,6 +141,33 @@ export class Archive {
   positionOf(hash: Uint8Array): Position | undefined {
     const timestamp = this.stmt.positionByHash.get(hash) as bigint | undefined;
     return timestamp === undefined ? undefined : { timestamp, hash };
+  }
+
+  /**
+   * Every message of a pubsub topic (and of these content topics, when given)
+   * with its time inside [startNs, endNs], as hex hash → timestamp: one
+   * ordered scan, where a lookup per hash would cost a fill a second per
+   * hundred thousand.
+   */
+  hashesIn(pubsubTopic: string, startNs: bigint, endNs: bigint, contentTopics?: readonly string[]): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    let cursor: Position | undefined;
+    for (;;) {
+      const page = this.scanner.query({
+        includeData: false,
+        pubsubTopic,
+        contentTopics: contentTopics !== undefined && contentTopics.length > 0 ? contentTopics : undefined,
+        timeStart: startNs,
+        timeEnd: endNs,
+        cursor,
+        forward: true,
+        limit: 5000,
+      });
+      for (const r of page.rows) out.set(toHex(r.hash), r.timestamp);
+      const last = page.rows[page.rows.length - 1];
+      if (!page.more || last === undefined) return out;
+      cursor = { timestamp: last.timestamp, hash: last.hash };
+    }
   }
 
   has(hash: Uint8Array): boolean {

@@ -69,26 +69,18 @@ export class ArchiveWriter {
     const batch = this.pending;
     if (batch.length === 0) return 0;
     this.pending = [];
-    return this.store(batch, undefined, 'gap filling will fetch what is missed once it can') ?? 0;
+    return this.store(batch, 'gap filling will fetch what is missed once it can') ?? 0;
   }
 
   /**
-   * Stores a batch now, in one transaction with `alongside` (what a fill
-   * records with its page), and returns how many were new — or null when the
-   * archive cannot be written, in which case nothing of the transaction stays.
+   * Stores a batch now, in one transaction, and returns how many were new —
+   * or null when the archive cannot be written, in which case none of it stays.
    */
-  store(messages: readonly ArchiveMessage[], alongside?: () => void, whenFailing = 'they will be asked for again'): number | null {
-    if (messages.length === 0 && alongside === undefined) return 0;
+  store(messages: readonly ArchiveMessage[], whenFailing = 'they will be asked for again'): number | null {
+    if (messages.length === 0) return 0;
     let inserted: number;
     try {
-      inserted =
-        alongside === undefined
-          ? this.archive.insert(messages)
-          : this.archive.transaction(() => {
-              const n = this.archive.insert(messages);
-              alongside();
-              return n;
-            });
+      inserted = this.archive.insert(messages);
     } catch (err) {
       this.counts.unwritable += messages.length;
       const message = errorMessage(err);
@@ -99,8 +91,7 @@ export class ArchiveWriter {
       this.failing = message;
       return null;
     }
-    // Only messages written prove there is room again: an empty page's bookkeeping may fit where they do not.
-    if (this.failing !== null && messages.length > 0) {
+    if (this.failing !== null) {
       this.onTrouble?.('warning', 'the archive can be written again');
       this.failing = null;
     }

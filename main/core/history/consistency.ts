@@ -77,7 +77,7 @@ export class ConsistencyChecker {
   /** Compares [startMs, endMs] of a topic with up to `peersPerCheck` peers; true when one answered. */
   private async check(pubsubTopic: string, startMs: number, endMs: number): Promise<boolean> {
     const range = { pubsubTopic, startNs: msToNs(startMs), endNs: msToNs(endMs) };
-    const ours = this.ourHashes(pubsubTopic, range.startNs, range.endNs);
+    const ours = new Set(this.d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, this.d.topics.keptContentTopics).keys());
     let answered = 0;
     let missingTotal = 0;
     let recoveredTotal = 0;
@@ -129,28 +129,5 @@ export class ConsistencyChecker {
     this.state.recovered += recoveredTotal;
     if (answered > 0) this.d.emit({ event: 'check', pubsubTopic, peers: answered, missing: missingTotal, recovered: recoveredTotal });
     return answered > 0;
-  }
-
-  private ourHashes(pubsubTopic: string, startNs: bigint, endNs: bigint): Set<string> {
-    const hashes = new Set<string>();
-    const kept = this.d.topics.keptContentTopics;
-    const topics = kept.length > 0 ? kept : undefined;
-    let cursor;
-    for (;;) {
-      const page = this.d.archive.query({
-        includeData: false,
-        pubsubTopic,
-        contentTopics: topics,
-        timeStart: startNs,
-        timeEnd: endNs,
-        cursor,
-        forward: true,
-        limit: 1000,
-      });
-      for (const r of page.rows) hashes.add(toHex(r.hash));
-      const last = page.rows[page.rows.length - 1];
-      if (!page.more || last === undefined) return hashes;
-      cursor = { timestamp: last.timestamp, hash: last.hash };
-    }
   }
 }

@@ -14,7 +14,6 @@ import { ConsistencyChecker } from './consistency.ts';
 import { verifiedHeld } from './completeness.ts';
 import type { HistoryDeps } from './deps.ts';
 import type { Libp2p } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
 import { askCoverage } from '../coverage/client.ts';
 import { storeQueryRaw } from '../store/client.ts';
 import { GapFiller } from './filler.ts';
@@ -70,13 +69,13 @@ export class HistoryService {
       peers: this.peers,
       // By id when connected, else by the address it was configured or seen with.
       query: (peerId, request, signal) =>
-        storeQueryRaw(o.dialer, this.peers.target(peerIdFromString(peerId)), request, {
+        storeQueryRaw(o.dialer, this.peers.target(this.peers.peerIdOf(peerId)), request, {
           signal,
           timeoutMs: o.queryTimeoutMs,
           maxMessageBytes: o.settings.rules.maxMessageBytes,
         }),
       attest: (peerId, q, signal) => {
-        const id = peerIdFromString(peerId);
+        const id = this.peers.peerIdOf(peerId);
         return askCoverage(o.dialer, id, this.peers.target(id), q, { signal, timeoutMs: o.queryTimeoutMs });
       },
       topics: plan,
