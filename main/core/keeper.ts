@@ -29,6 +29,8 @@ import type { KeeperLibp2p } from './node/libp2p.ts';
 import { defaultListenAddresses } from './node/listen.ts';
 import { RelayIntake } from './node/relay-intake.ts';
 import type { RelayIntakeOptions } from './node/relay-intake.ts';
+import { restBackend } from './rest/backend.ts';
+import { RestServer } from './rest/server.ts';
 import { DEFAULT_API, validateConfig } from './settings/config.ts';
 import type { KeeperConfig } from './settings/config.ts';
 import { ARCHIVE_FILE } from './settings/paths.ts';
@@ -75,6 +77,8 @@ export class Keeper {
   private readonly retention: RetentionScheduler;
   private readonly processStats = new ProcessStats();
   private readonly api: ApiServer;
+  /** nwaku's REST API, when --rest asks for it. */
+  private readonly rest: RestServer | undefined;
   private readonly token: string;
   private phase: Phase = 'starting';
   private stopping: Promise<void> | undefined;
@@ -158,6 +162,8 @@ export class Keeper {
       token,
       config.rendererDir,
     );
+    const parts = { node, settings, archive, writer: this.writer, intake: this.intake, status: () => this.status.latest() };
+    this.rest = config.rest === undefined ? undefined : new RestServer(restBackend(parts), config.rest);
   }
 
   /** Opens the data dir and brings the node up; resolves once it serves and relays. */
@@ -212,6 +218,7 @@ export class Keeper {
     const api = settings.config.api;
     const fallback = api.host === DEFAULT_API.host && api.port === DEFAULT_API.port;
     const url = await this.api.listen({ ...api, fallbackToFreePort: fallback });
+    const rest = await this.rest?.listen();
     this.phase = 'running';
     this.retention.start();
     this.processStats.start();
@@ -222,6 +229,7 @@ export class Keeper {
       multiaddrs: node.getMultiaddrs().map((a) => a.toString()),
       api: url,
       dashboard: `${url}/#token=${this.token}`,
+      ...(rest === undefined ? {} : { rest }),
     });
   }
 
@@ -232,6 +240,7 @@ export class Keeper {
   }
 
   private async shutdown(reason: string): Promise<void> {
+    await this.rest?.close().catch(() => undefined);
     // Uptime closes its intervals while relay still tells the truth about peers.
     this.history.closeUptime();
     this.intake.close();

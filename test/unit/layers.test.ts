@@ -46,6 +46,13 @@ const RULES: Rule[] = [
   { why: 'history is told how to reach peers: it imports no node or API code', from: /^main\/core\/history\//, forbid: /^main\/core\/(node|api)\// },
   { why: 'settings read no protocol code', from: /^main\/core\/settings\//, forbid: /^main\/core\/(store|node|history|api|archive)\// },
   { why: 'only the entry points start a Keeper', from: /^main\/core\/(?!keeper\.ts$)/, forbid: /^main\/core\/keeper\.ts$/ },
+  {
+    why: 'the REST API reaches the Keeper through what it is handed: message, store, util, node, settings, archive and the contract',
+    from: /^main\/core\/rest\//,
+    forbid: /^main\//,
+    unless: /^main\/(core\/(rest|message|store|util|node|settings|archive)\/|contract\/)/,
+  },
+  { why: 'only the Keeper wires the REST API', from: /^(?!main\/core\/(keeper\.ts$|rest\/))/, forbid: /^main\/core\/rest\// },
 ];
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
@@ -116,6 +123,9 @@ describe('layers', () => {
       { from: 'main/core/api/commands.ts', to: 'main/core/keeper.ts' },
       { from: 'main/core/store/server.ts', to: 'main/core/history/filler.ts' },
       { from: 'main/core/coverage/server.ts', to: 'main/core/history/history-service.ts' },
+      { from: 'main/core/rest/relay.ts', to: 'main/core/communities/topic-plan.ts' },
+      { from: 'main/core/rest/server.ts', to: 'main/core/api/http.ts' },
+      { from: 'main/core/api/http.ts', to: 'main/core/rest/server.ts' },
     ];
     const found = violations(wrong, RULES);
     assert.equal(found.length, wrong.length, found.join('\n'));
@@ -126,6 +136,8 @@ describe('layers', () => {
       { from: 'preload/index.ts', to: 'electron' },
       { from: 'main/electron/ipc.ts', to: 'main/core/keeper.ts' },
       { from: 'main/cli.ts', to: 'main/core/keeper.ts' },
+      { from: 'main/core/keeper.ts', to: 'main/core/rest/server.ts' },
+      { from: 'main/core/rest/store.ts', to: 'main/core/store/codec.ts' },
     ];
     assert.deepEqual(violations(fine, RULES), []);
   });

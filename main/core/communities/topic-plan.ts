@@ -5,7 +5,7 @@
  * relayed topics: every part reads them from here when it needs them.
  */
 import type { Community } from '../../contract/contract.ts';
-import { parseShardTopic } from '../message/topics.ts';
+import { isValidPubsubTopic, parseShardTopic } from '../message/topics.ts';
 import { CommandError, ConfigError } from '../util/errors.ts';
 import { checkCommunity } from './community.ts';
 
@@ -19,6 +19,8 @@ export class TopicPlan {
   private readonly baseContent: readonly string[];
   private readonly clusterId: number;
   private list: Community[];
+  /** Relayed for this run only (nwaku's REST subscriptions): never saved. */
+  private run: readonly string[] = [];
   private topics: readonly string[] = [];
   private kept = new Set<string>();
 
@@ -30,7 +32,7 @@ export class TopicPlan {
     this.recompute();
   }
 
-  /** The relayed pubsub topics, in order: the configured ones, then the communities'. */
+  /** The relayed pubsub topics, in order: the configured ones, the communities', then this run's. */
   get pubsubTopics(): readonly string[] {
     return this.topics;
   }
@@ -64,6 +66,30 @@ export class TopicPlan {
     return this.change(() => this.list.push(c));
   }
 
+  /** The topics relayed for this run only, in the order they were added. */
+  get runTopics(): readonly string[] {
+    return this.run;
+  }
+
+  /** Relays `topics` for this run only (those not relayed already); throws ConfigError on a bad topic and changes nothing then. */
+  addRunTopics(topics: readonly string[]): TopicChange {
+    for (const t of topics) {
+      if (!isValidPubsubTopic(t)) throw new ConfigError('pubsubTopic', `"${t}" is not a pubsub topic`);
+      const shard = parseShardTopic(t);
+      if (shard !== undefined && shard.clusterId !== this.clusterId) {
+        throw new ConfigError('pubsubTopic', `${t} is on cluster ${shard.clusterId}; this Keeper serves cluster ${this.clusterId}`);
+      }
+    }
+    const fresh = topics.filter((t) => !this.topics.includes(t));
+    return this.change(() => (this.run = [...new Set([...this.run, ...fresh])]));
+  }
+
+  /** Stops relaying run-time topics; one also configured or a community's stays relayed. */
+  removeRunTopics(topics: readonly string[]): TopicChange {
+    const drop = new Set(topics);
+    return this.change(() => (this.run = this.run.filter((t) => !drop.has(t))));
+  }
+
   /** Removes a community by name; an unknown name is a not-found CommandError. */
   remove(name: string): TopicChange {
     const c = this.list.find((x) => x.name === name);
@@ -80,7 +106,7 @@ export class TopicPlan {
   }
 
   private recompute(): void {
-    this.topics = Object.freeze([...new Set([...this.baseTopics, ...this.list.map((c) => c.pubsubTopic)])]);
+    this.topics = Object.freeze([...new Set([...this.baseTopics, ...this.list.map((c) => c.pubsubTopic), ...this.run])]);
     this.kept = new Set([...this.baseContent, ...this.list.flatMap((c) => c.contentTopics)]);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Pubsub and content topics: the well-formedness rules of 23/WAKU2-TOPICS and
- * 51/WAKU2-RELAY-SHARDING.
+ * 51/WAKU2-RELAY-SHARDING, and nwaku's autosharding.
  */
+import { hash } from 'node:crypto';
 
 export function shardTopic(clusterId: number, shard: number): string {
   return `/waku/2/rs/${clusterId}/${shard}`;
@@ -64,4 +65,14 @@ export function parseContentTopic(topic: string): ContentTopicParts | undefined 
   if (e === undefined) return { generation: 0, application: a, version: b, name: c, encoding: d };
   if (!/^\d+$/.test(a)) return undefined;
   return { generation: Number(a), application: b, version: c, name: d, encoding: e };
+}
+
+/**
+ * nwaku's autosharding of a structured content topic (generation 0, the only
+ * one nwaku knows): the last 8 bytes of sha256(application ‖ version), read
+ * big-endian, modulo the cluster's number of shards.
+ */
+export function autoShard(topic: ContentTopicParts, shardCount: number): number {
+  const digest = hash('sha256', Buffer.from(topic.application + topic.version, 'utf8'), 'buffer');
+  return Number(digest.readBigUInt64BE(24) % BigInt(shardCount));
 }

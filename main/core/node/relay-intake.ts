@@ -26,6 +26,9 @@ export interface IntakeCounters {
   rejected: Partial<Record<RejectReason, number>>;
 }
 
+/** Told of every message relay accepts (after the checks; whether or not it is kept), with its topic and bytes. */
+export type AcceptedListener = (pubsubTopic: string, data: Uint8Array) => void;
+
 export interface RelayIntakeOptions {
   /** Tests only: relay the message but do not store it, as if relay had lost it. */
   drop?: ((message: ArchiveMessage) => boolean) | undefined;
@@ -39,6 +42,7 @@ export class RelayIntake {
   private readonly drop: RelayIntakeOptions['drop'];
   private readonly counts: IntakeCounters = { received: 0, notKept: 0, rejected: {} };
   private readonly subscribed = new Set<string>();
+  private readonly listeners = new Set<AcceptedListener>();
   private closed = false;
 
   constructor(node: KeeperLibp2p, settings: RuntimeSettings, writer: ArchiveWriter, opts: RelayIntakeOptions = {}) {
@@ -72,6 +76,26 @@ export class RelayIntake {
    * content topic kept. Ephemeral messages are valid traffic: relayed, never kept.
    */
   accept(pubsubTopic: string, data: Uint8Array): TopicValidatorResult {
+    const result = this.judge(pubsubTopic, data);
+    if (result === TopicValidatorResult.Accept && this.listeners.size > 0) {
+      for (const listener of this.listeners) {
+        try {
+          listener(pubsubTopic, data);
+        } catch {
+          // A listener's fault is its own: relay goes on.
+        }
+      }
+    }
+    return result;
+  }
+
+  /** Adds a listener for accepted messages (nwaku's REST message cache); returns how to remove it. */
+  onAccepted(listener: AcceptedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private judge(pubsubTopic: string, data: Uint8Array): TopicValidatorResult {
     this.counts.received++;
     const decoded = decodeForArchive(pubsubTopic, data, this.settings.rules, nowNs());
     if (!decoded.ok) {

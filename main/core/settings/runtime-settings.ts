@@ -125,6 +125,23 @@ export class RuntimeSettings extends EventEmitter<SettingsEvents> {
     this.emit('change', { kind: 'topics', ...topics });
   }
 
+  /**
+   * Relays pubsub topics for this run only (nwaku's REST subscriptions): they
+   * are relayed and archived like any other, and never saved to settings.json.
+   */
+  addRunTopics(topics: readonly string[]): TopicChange {
+    const change = this.plan.addRunTopics(topics);
+    if (change.added.length > 0) this.emit('change', { kind: 'topics', ...change });
+    return change;
+  }
+
+  /** Stops relaying topics added for this run; configured and community topics stay. */
+  removeRunTopics(topics: readonly string[]): TopicChange {
+    const change = this.plan.removeRunTopics(topics);
+    if (change.removed.length > 0) this.emit('change', { kind: 'topics', ...change });
+    return change;
+  }
+
   /** Adds a store peer by multiaddr; `selfId` is this node's own peer id, which is refused. */
   addStorePeer(address: string, selfId: string): PeerAddress {
     if (typeof address !== 'string') throw new ConfigError('multiaddr', 'must be a string');
