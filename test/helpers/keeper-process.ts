@@ -17,6 +17,8 @@ export interface KeeperProcess {
   events: KeeperEvent[];
   tcpAddr: string;
   status(): Promise<KeeperStatus>;
+  /** POSTs a command of the local API; resolves with its JSON result. */
+  command(name: string, arg?: unknown): Promise<unknown>;
   stop(): Promise<void>;
   /** kill -9: no stop, no flush, no close. */
   kill(): Promise<void>;
@@ -53,6 +55,14 @@ export async function startKeeperProcess(
     events,
     tcpAddr,
     status: async () => (await (await fetch(`${ready.api}/api/status`, { headers: { Authorization: `Bearer ${token}` } })).json()) as KeeperStatus,
+    command: async (name, arg) => {
+      const res = await fetch(`${ready.api}/api/commands/${name}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: arg === undefined ? '' : JSON.stringify(arg),
+      });
+      return res.json();
+    },
     stop: async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));

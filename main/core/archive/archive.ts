@@ -147,9 +147,10 @@ export class Archive {
    * Every message of a pubsub topic (and of these content topics, when given)
    * with its time inside [startNs, endNs], as hex hash → timestamp: one
    * ordered scan, where a lookup per hash would cost a fill a second per
-   * hundred thousand.
+   * hundred thousand. The event loop turns between pages of a thousand: a
+   * day of a busy topic scanned at once stalled relay and serving.
    */
-  hashesIn(pubsubTopic: string, startNs: bigint, endNs: bigint, contentTopics?: readonly string[]): Map<string, bigint> {
+  async hashesIn(pubsubTopic: string, startNs: bigint, endNs: bigint, contentTopics?: readonly string[]): Promise<Map<string, bigint>> {
     const out = new Map<string, bigint>();
     let cursor: Position | undefined;
     for (;;) {
@@ -161,12 +162,14 @@ export class Archive {
         timeEnd: endNs,
         cursor,
         forward: true,
-        limit: 5000,
+        limit: 1000,
       });
       for (const r of page.rows) out.set(toHex(r.hash), r.timestamp);
       const last = page.rows[page.rows.length - 1];
       if (!page.more || last === undefined) return out;
       cursor = { timestamp: last.timestamp, hash: last.hash };
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!this.isOpen) throw new Error('the archive was closed during a scan');
     }
   }
 

@@ -77,7 +77,7 @@ export class ConsistencyChecker {
   /** Compares [startMs, endMs] of a topic with up to `peersPerCheck` peers; true when one answered. */
   private async check(pubsubTopic: string, startMs: number, endMs: number): Promise<boolean> {
     const range = { pubsubTopic, startNs: msToNs(startMs), endNs: msToNs(endMs) };
-    const ours = new Set(this.d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, this.d.topics.keptContentTopics).keys());
+    const ours = new Set((await this.d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, this.d.topics.keptContentTopics)).keys());
     let answered = 0;
     let missingTotal = 0;
     let recoveredTotal = 0;

@@ -163,7 +163,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
 
   /** Fetches what the listings name and the archive lacks; drops the listings that do not hold up. */
   const fetchMissing = async (): Promise<void> => {
-    const held = d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs);
+    const held = await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs);
     const wanted = new Map<string, string[]>();
     for (const [peerId, l] of listings) {
       for (const h of l.hashes) {
@@ -238,7 +238,9 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
     await Promise.all(workers);
     const counted = listings.size;
     await fetchMissing();
-    for (const [peerId, short] of shortPeers(listings, () => d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs))) {
+    const attesting = [...listings.values()].filter((l) => l.held !== null).length;
+    const timeOf = attesting >= 2 ? await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs) : new Map<string, bigint>();
+    for (const [peerId, short] of shortPeers(listings, timeOf)) {
       peers.loseStanding(peerId, `lacked ${short} message${short === 1 ? '' : 's'} of ${new Date(window.start).toISOString().slice(0, 10)} that every other attesting peer listed`);
       listings.delete(peerId);
     }
@@ -297,11 +299,10 @@ function accountParts(window: Interval, attested: Map<string, Interval[]>, unatt
  * attested holding its moment, did not list it, and every other attesting
  * peer whose listing counts and who held that moment listed it.
  */
-function shortPeers(listings: Map<string, Listing>, heldNow: () => Map<string, bigint>): Map<string, number> {
+function shortPeers(listings: Map<string, Listing>, timeOf: ReadonlyMap<string, bigint>): Map<string, number> {
   const short = new Map<string, number>();
   const attesting = [...listings].filter((e): e is [string, Listing & { held: Interval[] }] => e[1].held !== null);
   if (attesting.length < 2) return short;
-  const timeOf = heldNow();
   const holds = (held: Interval[], ms: number): boolean => held.some((i) => ms >= i.start && ms < i.end);
   const seen = new Set<string>();
   for (const [, l] of attesting) {
