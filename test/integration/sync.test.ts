@@ -12,8 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArchiveMessage } from '../../main/core/message/message.ts';
 import { heldHashes, startSyncNode } from '../helpers/sync-node.ts';
+import type { SyncNode } from '../helpers/sync-node.ts';
 import { archiveMessage, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
 import { rng } from '../helpers/sync-memory-storage.ts';
+import { lieTo, startLiar, startLiarNode } from '../helpers/sync-liar.ts';
+import type { Lie } from '../helpers/sync-liar.ts';
+import { startSyncChild } from '../helpers/sync-child-process.ts';
+import { Archive } from '../../main/core/archive/archive.ts';
+import { msToNs } from '../../main/core/util/time.ts';
 
 const HOUR = 3_600_000;
 
@@ -86,6 +92,134 @@ describe('sync over libp2p', { timeout: 120_000 }, () => {
     } finally {
       await left.stop();
       await right.stop();
+    }
+  });
+});
+
+describe('sync with lying peers', { timeout: 120_000 }, () => {
+  let me: SyncNode;
+  let mine: ArchiveMessage[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'keeper-sync-liars-'));
+  before(async () => {
+    mine = corpus(20_000, 3);
+    me = await startSyncNode(join(dir, 'me.sqlite'), { limits: { maxRounds: 30, maxRangesPerFrame: 5000 }, idleMs: 1000, transferWaitMs: 1000, rateLimit: { capacity: 3, perSecond: 0.01 } });
+    me.archive.insert(mine);
+  });
+  after(async () => {
+    await me.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // A peer that splits every range for ever runs into whichever bound comes first: ranges a frame, rounds, or (its own work growing eightfold) our patience.
+  const expect: [Lie, string, string[] | undefined][] = [
+    ['split-forever', 'cut-off', ['ranges', 'rounds', 'stalled', 'bytes']],
+    ['huge-frame', 'cut-off', ['frame-too-large']],
+    ['stall', 'cut-off', ['stalled']],
+    ['phantom-items', 'complete', undefined],
+  ];
+  for (const [lie, outcome, reasons] of expect) {
+    it(`a responder that lies (${lie}) is bounded and counted`, async () => {
+      const liar = await startLiar(lie);
+      try {
+        const started = Date.now();
+        const r = await me.sync.syncWith(liar.addr, { pubsubTopic: TEST_PUBSUB, range: DAY_RANGE });
+        assert.equal(r.outcome, outcome, JSON.stringify(r));
+        const reason = r.reason;
+        if (reasons === undefined) assert.equal(reason, undefined);
+        else assert.ok(reason !== undefined && reasons.includes(reason), JSON.stringify(r));
+        assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+        assert.ok(r.rounds <= 30);
+        assert.equal(r.stored, 0);
+        if (reason !== undefined) assert.ok((me.sync.counters().cutOff[reason] ?? 0) >= 1);
+        // Item sets of messages it does not have: expected, never delivered, counted.
+        if (lie === 'phantom-items') {
+          assert.ok(r.weLacked >= 20 && r.undelivered === r.weLacked, JSON.stringify(r));
+          assert.ok(me.sync.counters().messages.undelivered >= 20);
+        }
+      } finally {
+        await liar.stop();
+      }
+      assert.equal(me.archive.stats().messages, mine.length);
+    });
+  }
+
+  it('messages pushed unasked are refused and counted, not stored', async () => {
+    const strangers = corpus(30, 99);
+    const liar = await startLiar('unsolicited-push', strangers);
+    try {
+      const r = await me.sync.syncWith(liar.addr, { pubsubTopic: TEST_PUBSUB, range: DAY_RANGE });
+      assert.equal(r.stored, 0);
+      await new Promise((res) => setTimeout(res, 300));
+      const c = me.sync.counters();
+      assert.ok((c.refused.unsolicited ?? 0) + (c.cutOff['transfer-no-session'] ?? 0) >= 1, JSON.stringify(c));
+      for (const m of strangers) assert.equal(me.archive.has(m.hash), false);
+    } finally {
+      await liar.stop();
+    }
+  });
+
+  it('an initiator that lies is cut off by the responder, and one that keeps coming is rate limited', async () => {
+    const node = await startLiarNode();
+    try {
+      const startNs = msToNs(DAY_RANGE.start);
+      const endNs = msToNs(DAY_RANGE.end);
+      const before = me.sync.counters();
+      assert.ok((await lieTo(node, me.addr, 'split-forever', startNs, endNs)) <= 31);
+      await lieTo(node, me.addr, 'garbage', startNs, endNs);
+      await waitFor(() => (me.sync.counters().cutOff.malformed ?? 0) > (before.cutOff.malformed ?? 0));
+      // The splitter is cut off by a bound: rounds, ranges a frame, or its own slowness (stalled).
+      assert.ok(me.sync.counters().sessions['cut-off'] >= before.sessions['cut-off'] + 2);
+      // The bucket holds three sessions: the fourth and later get nwaku's refusal, an empty frame.
+      for (let i = 0; i < 3; i++) await lieTo(node, me.addr, 'garbage', startNs, endNs);
+      assert.ok(me.sync.counters().rateLimited >= 1);
+    } finally {
+      await node.stop();
+    }
+    assert.equal(me.archive.stats().messages, mine.length);
+  });
+});
+
+describe('sync and SIGKILL', { timeout: 120_000 }, () => {
+  it('a side killed mid-session keeps what it stored, and the next session completes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-sync-kill-'));
+    const all = corpus(60_000, 4);
+    // The child lacks 30 000 the parent has (pushed to it) and holds 200 the parent lacks.
+    const childHas = all.filter((_, i) => i % 2 === 0 || i % 150 === 1);
+    const parentHas = all.filter((_, i) => i % 150 !== 1);
+    const childPath = join(dir, 'child.sqlite');
+    const seed = Archive.open(childPath);
+    seed.insert(childHas);
+    seed.close();
+    const parent = await startSyncNode(join(dir, 'parent.sqlite'), { transferWaitMs: 2000 });
+    parent.archive.insert(parentHas);
+    let child = await startSyncChild(childPath);
+    try {
+      const session = parent.sync.syncWith(child.addr, { pubsubTopic: TEST_PUBSUB, range: DAY_RANGE });
+      await waitFor(() => child.messages() > childHas.length, 30_000);
+      await child.kill();
+      const seen = child.messages();
+      const first = await session;
+      assert.notEqual(first.outcome, 'complete', JSON.stringify(first));
+      // Nothing the child stored is lost: integrity holds, everything it had and reported is there.
+      const after = Archive.open(childPath);
+      assert.equal(after.integrityCheck(), 'ok');
+      const count = after.stats().messages;
+      assert.ok(count >= seen && count < all.length, `${count} after the kill, ${seen} seen`);
+      for (const m of childHas) assert.ok(after.has(m.hash));
+      after.close();
+      child = await startSyncChild(childPath);
+      const second = await parent.sync.syncWith(child.addr, { pubsubTopic: TEST_PUBSUB, range: DAY_RANGE });
+      assert.equal(second.outcome, 'complete', JSON.stringify(second));
+      await waitFor(() => child.messages() === all.length, 30_000);
+      await child.stop();
+      const final = Archive.open(childPath);
+      assert.deepEqual(heldHashes(final, TEST_PUBSUB), heldHashes(parent.archive, TEST_PUBSUB));
+      assert.equal(heldHashes(final, TEST_PUBSUB).length, all.length);
+      final.close();
+    } finally {
+      await child.kill();
+      await parent.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -41,6 +41,11 @@ const RULES: Rule[] = [
   { why: 'the archive stands below the node, history, API and store server', from: /^main\/core\/archive\//, forbid: /^main\/core\/(node|history|api|store|settings|communities)\// },
   { why: 'the store server answers from the archive alone', from: /^main\/core\/store\//, forbid: /^main\/core\/(node|history|api|settings|communities)\// },
   { why: 'the coverage protocol is told what is held: it imports no history, node, API or settings code', from: /^main\/core\/coverage\//, forbid: /^main\/core\/(history|node|api|settings|archive|store)\// },
+  {
+    why: 'sync reads the archive and stores through its writer: it imports archive, message, util and the store codec, never history, API, node, settings or the Keeper',
+    from: /^main\/core\/sync\//,
+    forbid: /^main\/(contract\/|core\/(?!sync\/|archive\/|message\/|util\/|store\/codec\.ts$))/,
+  },
   { why: 'message rules depend on nothing but helpers', from: /^main\/core\/message\//, forbid: /^main\/core\/(?!message\/|util\/)/ },
   { why: 'helpers depend on no part', from: /^main\/core\/util\//, forbid: /^main\/(core\/(?!util\/)|contract\/)/ },
   { why: 'history is told how to reach peers: it imports no node or API code', from: /^main\/core\/history\//, forbid: /^main\/core\/(node|api)\// },
@@ -123,6 +128,8 @@ describe('layers', () => {
       { from: 'main/core/api/commands.ts', to: 'main/core/keeper.ts' },
       { from: 'main/core/store/server.ts', to: 'main/core/history/filler.ts' },
       { from: 'main/core/coverage/server.ts', to: 'main/core/history/history-service.ts' },
+      { from: 'main/core/sync/service.ts', to: 'main/core/history/consistency.ts' },
+      { from: 'main/core/sync/service.ts', to: 'main/core/node/libp2p.ts' },
       { from: 'main/core/rest/relay.ts', to: 'main/core/communities/topic-plan.ts' },
       { from: 'main/core/rest/server.ts', to: 'main/core/api/http.ts' },
       { from: 'main/core/api/http.ts', to: 'main/core/rest/server.ts' },
@@ -132,6 +139,7 @@ describe('layers', () => {
     const fine: Edge[] = [
       { from: 'main/core/archive/archive.ts', to: 'node:fs' },
       { from: 'main/core/archive/writer.ts', to: 'main/core/message/message.ts' },
+      { from: 'main/core/sync/transfer.ts', to: 'main/core/archive/writer.ts' },
       { from: 'renderer/src/lib/format.ts', to: 'main/contract/contract.ts' },
       { from: 'preload/index.ts', to: 'electron' },
       { from: 'main/electron/ipc.ts', to: 'main/core/keeper.ts' },

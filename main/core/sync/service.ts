@@ -161,7 +161,8 @@ export class SyncService {
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.o.sessionMs ?? 120_000)]);
     const session = new ReconcileSession({ role, scope, window, storageFor: (s) => this.index.storage(s), params: this.o.params, limits: this.o.limits });
     const pusher = new Pusher({ dial: () => dialTransfer(signal), index: this.index, signal, maxMessages: this.o.maxPush ?? 100_000 });
-    let inbound: Inbound | undefined;
+    // The initiator expects pushes from the start (nwaku pushes as soon as it finds a difference); a responder once it knows the scope.
+    let inbound: Inbound | undefined = window === undefined ? undefined : this.receiver.open(peer, scope, window);
     let frames: Frames | undefined;
     let outcome: SyncOutcome = 'complete';
     let reason: string | undefined;
@@ -170,9 +171,7 @@ export class SyncService {
       if (role === 'initiator') await frames.write(await session.open());
       while (!session.done) {
         const step = await session.receive(await frames.read());
-        if (inbound === undefined && session.scope !== undefined && !session.refused) {
-          inbound = this.receiver.open(peer, session.scope, window ?? sessionWindow(session));
-        }
+        if (inbound === undefined && session.scope !== undefined && !session.refused) inbound = this.receiver.open(peer, session.scope, sessionWindow(session));
         if (inbound !== undefined) this.receiver.want(inbound, step.weLack);
         pusher.push(step.theyLack);
         if (step.reply !== null) await frames.write(step.reply);
@@ -185,7 +184,8 @@ export class SyncService {
       reason = err instanceof SyncProtocolError ? err.reason : err instanceof Error ? err.message : String(err);
       frames?.abort(err instanceof Error ? err : new Error(String(err)));
     }
-    inbound?.endReconciliation();
+    const unasked = inbound?.endReconciliation() ?? 0;
+    for (let i = 0; i < unasked; i++) this.tally.refused('unsolicited');
     const pushFailed = await pusher.finish();
     if (inbound !== undefined && outcome !== 'failed') await inbound.settled(this.o.transferWaitMs ?? 10_000, this.stopping.signal);
     if (inbound !== undefined) this.receiver.close(inbound);

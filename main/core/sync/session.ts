@@ -35,9 +35,15 @@ export interface SessionLimits {
   maxBytes: number;
   /** Items received in the peer's item sets, over the session. */
   maxItems: number;
+  /**
+   * Fingerprint and item-set ranges in one frame: each costs a scan, and a
+   * peer that splits every range it gets multiplies them by eight a round.
+   * An honest frame holds about eight per difference still open.
+   */
+  maxRangesPerFrame: number;
 }
 
-export const DEFAULT_LIMITS: SessionLimits = { maxRounds: 100, maxBytes: 64 * 1024 * 1024, maxItems: 1_000_000 };
+export const DEFAULT_LIMITS: SessionLimits = { maxRounds: 100, maxBytes: 64 * 1024 * 1024, maxItems: 1_000_000, maxRangesPerFrame: 100_000 };
 
 export interface SessionOptions {
   role: 'initiator' | 'responder';
@@ -146,6 +152,8 @@ export class ReconcileSession {
     }
     if (this.window === undefined) throw new Error('unreachable: no window');
     checkRanges(p.start, p.ranges, this.window);
+    const open = p.ranges.reduce((n, r) => n + (r.type === RangeType.Skip ? 0 : 1), 0);
+    if (open > this.limits.maxRangesPerFrame) throw new SyncProtocolError('ranges', `${open} ranges in one frame`);
     for (const r of p.ranges) if (r.type === RangeType.ItemSet) this.itemsIn += r.items.length;
     if (this.itemsIn > this.limits.maxItems) throw new SyncProtocolError('items', `more than ${this.limits.maxItems} items`);
     this.storage ??= this.storageFor(this.settled);
