@@ -9,6 +9,7 @@ import { benchStartup } from './startup.ts';
 import { benchMemory } from './memory.ts';
 import { benchLag } from './lag.ts';
 import { benchFill } from './fill.ts';
+import { benchSync } from './sync.ts';
 import { QUICK, printTable } from './lib.ts';
 import type { Figure } from './lib.ts';
 
@@ -19,6 +20,7 @@ const benches: [string, () => Promise<Figure[]>][] = [
   ['startup', benchStartup],
   ['fill', benchFill],
   ['memory', benchMemory],
+  ['sync', benchSync],
 ];
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Multiaddr } from '@multiformats/multiaddr';
+import { NODE_FLAGS } from '../../main/node-flags.ts';
 
 const SCRIPT = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
 
@@ -17,8 +18,8 @@ export interface SyncChild {
   stop(): Promise<void>;
 }
 
-export async function startSyncChild(archivePath: string): Promise<SyncChild> {
-  const proc = spawn(process.execPath, [SCRIPT, archivePath], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startSyncChild(archivePath: string, args: string[] = []): Promise<SyncChild> {
+  const proc = spawn(process.execPath, [...NODE_FLAGS, SCRIPT, archivePath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let messages = -1;
   const addr = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (line) => {

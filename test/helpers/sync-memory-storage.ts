@@ -61,6 +61,11 @@ export class MemoryStorage implements SyncStorage {
     return { parts, total: { count: all.length, fingerprint: fingerprintOf(all) } };
   }
 
+  async count(lower: SyncId, upper: SyncId): Promise<number> {
+    this.calls++;
+    return this.slice(lower, upper).length;
+  }
+
   async items(lower: SyncId, upper: SyncId, limit: number, after?: SyncId): Promise<SyncId[]> {
     this.calls++;
     const from = after === undefined ? this.lowerIndex(lower) : Math.max(this.lowerIndex(lower), this.upperIndex(after));

@@ -15,7 +15,8 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Archive } from '../archive/archive.ts';
-import { compareIds, HASH_BYTES, xorConcatenated, xorInto, ZERO_HASH } from './ids.ts';
+import { boundAt, compareIds, HASH_BYTES, xorConcatenated, xorInto, ZERO_HASH } from './ids.ts';
+import { partitionTimes } from './storage.ts';
 import type { SyncId } from './ids.ts';
 import type { Scope } from './session.ts';
 import type { Summary, SyncStorage } from './storage.ts';
@@ -70,9 +71,9 @@ export class ArchiveSyncIndex {
    * bound inclusive or not, and what is read — a count, the hashes
    * concatenated (all, or a chunk of them), the row at an offset, or the rows.
    */
-  scan(kind: 'count' | 'concat' | 'chunk' | 'nth' | 'rows', content: boolean, fromInclusive: boolean): Statement {
-    const key = `${kind}/${content ? 'c' : 'p'}/${fromInclusive ? 'i' : 'x'}`;
-    const from = `FROM messages INDEXED BY ${content ? 'messages_by_content_time' : 'messages_by_pubsub_time'} WHERE ${whereOf(content, fromInclusive)}`;
+  scan(kind: 'count' | 'concat' | 'chunk' | 'nth' | 'rows', content: boolean, fromInclusive: boolean, toInclusive = true): Statement {
+    const key = `${kind}/${content ? 'c' : 'p'}/${fromInclusive ? 'i' : 'x'}${toInclusive ? 'i' : 'x'}`;
+    const from = `FROM messages INDEXED BY ${content ? 'messages_by_content_time' : 'messages_by_pubsub_time'} WHERE ${whereOf(content, fromInclusive, toInclusive)}`;
     const ordered = `SELECT timestamp, hash ${from} ORDER BY timestamp, hash`;
     const sql = {
       count: `SELECT count(*) ${from}`,
@@ -117,17 +118,19 @@ class ScopedStorage implements SyncStorage {
     this.onBounds = this.inScope(index.locate(ZERO_HASH)) !== undefined;
   }
 
-  async summarize(bounds: readonly SyncId[]): Promise<{ parts: Summary[]; total: Summary }> {
+  async summarize(bounds: readonly SyncId[], wholeCount?: number): Promise<{ parts: Summary[]; total: Summary }> {
     const n = bounds.length - 1;
     const parts: Summary[] = Array.from({ length: n }, () => ({ count: 0, fingerprint: new Uint8Array(HASH_BYTES) }));
-    const lower = bounds[0] as SyncId;
-    const upper = bounds[n] as SyncId;
-    let whole = 0;
-    for (const s of this.scopes) whole += Number(this.index.scan('count', s.contentId !== undefined, true).get(...params(s, lower, upper)) as bigint);
+    const whole = wholeCount ?? (await this.count(bounds[0] as SyncId, bounds[n] as SyncId));
     if (whole === 0) return { parts, total: { count: 0, fingerprint: new Uint8Array(HASH_BYTES) } };
     // Small enough that no part can be large: each part in one query, no counting first.
     const small = whole <= this.index.chunkRows;
-    for (let i = 0; i < n; i++) for (const s of this.scopes) await this.accumulate(s, bounds[i] as SyncId, bounds[i + 1] as SyncId, parts[i] as Summary, small);
+    for (let i = 0; i < n; i++) {
+      for (const s of this.scopes) {
+        const known = small ? -1 : n === 1 && this.scopes.length === 1 ? whole : undefined;
+        await this.accumulate(s, bounds[i] as SyncId, bounds[i + 1] as SyncId, true, parts[i] as Summary, known);
+      }
+    }
     const total: Summary = { count: 0, fingerprint: new Uint8Array(HASH_BYTES) };
     for (const p of parts) {
       total.count += p.count;
@@ -145,6 +148,12 @@ class ScopedStorage implements SyncStorage {
       }
     }
     return { parts, total };
+  }
+
+  async count(lower: SyncId, upper: SyncId): Promise<number> {
+    let n = 0;
+    for (const s of this.scopes) n += Number(this.index.scan('count', s.contentId !== undefined, true).get(...params(s, lower, upper)) as bigint);
+    return n;
   }
 
   async items(lower: SyncId, upper: SyncId, limit: number, after?: SyncId): Promise<SyncId[]> {
@@ -172,23 +181,41 @@ class ScopedStorage implements SyncStorage {
     return row;
   }
 
-  /** Adds the count and XOR of one scope's rows in [lower, upper] to `acc`, a chunk at a time. */
-  private async accumulate(s: ScopeId, lower: SyncId, upper: SyncId, acc: Summary, small: boolean): Promise<void> {
+  /**
+   * Adds the count and XOR of one scope's rows in [lower, upper] (or
+   * [lower, upper) when `toInclusive` is false) to `acc`. A range of more
+   * rows than a chunk is cut by time into pieces that each fit, counted
+   * first; `known` is its count when the caller has it (-1: known to fit).
+   */
+  private async accumulate(s: ScopeId, lower: SyncId, upper: SyncId, toInclusive: boolean, acc: Summary, known?: number): Promise<void> {
     const content = s.contentId !== undefined;
     const chunk = this.index.chunkRows;
-    if (small || Number(this.index.scan('count', content, true).get(...params(s, lower, upper)) as bigint) <= chunk) {
-      const [n, blob] = this.index.scan('concat', content, true).get(...params(s, lower, upper)) as [bigint, Buffer | null];
+    const count = known ?? Number(this.index.scan('count', content, true, toInclusive).get(...params(s, lower, upper)) as bigint);
+    if (count <= chunk) {
+      const [n, blob] = this.index.scan('concat', content, true, toInclusive).get(...params(s, lower, upper)) as [bigint, Buffer | null];
       add(acc, Number(n), blob);
       return this.breathe();
     }
+    const times = partitionTimes(lower.time, upper.time, Math.min(1024, Math.ceil((2 * count) / chunk)));
+    if (times === null) return this.chunks(s, lower, upper, toInclusive, acc);
+    for (let i = 0; i + 1 < times.length; i++) {
+      const last = i + 2 === times.length;
+      await this.accumulate(s, i === 0 ? lower : boundAt(times[i] as bigint), last ? upper : boundAt(times[i + 1] as bigint), last ? toInclusive : false, acc);
+    }
+  }
+
+  /** A range too narrow to cut by time (more than a chunk within a few nanoseconds): read a chunk of rows at a time, in order. */
+  private async chunks(s: ScopeId, lower: SyncId, upper: SyncId, toInclusive: boolean, acc: Summary): Promise<void> {
+    const content = s.contentId !== undefined;
+    const chunk = this.index.chunkRows;
     let from = lower;
     let inclusive = true;
     for (;;) {
-      const [n, blob] = this.index.scan('chunk', content, inclusive).get(...params(s, from, upper), chunk) as [bigint, Buffer | null];
+      const [n, blob] = this.index.scan('chunk', content, inclusive, toInclusive).get(...params(s, from, upper), chunk) as [bigint, Buffer | null];
       add(acc, Number(n), blob);
       await this.breathe();
       if (Number(n) < chunk) return;
-      const last = this.index.scan('nth', content, inclusive).get(...params(s, from, upper), chunk - 1) as [bigint, Buffer] | undefined;
+      const last = this.index.scan('nth', content, inclusive, toInclusive).get(...params(s, from, upper), chunk - 1) as [bigint, Buffer] | undefined;
       if (last === undefined) return;
       from = { time: last[0], hash: new Uint8Array(last[1]) };
       inclusive = false;
@@ -211,8 +238,8 @@ function add(acc: Summary, count: number, blob: Buffer | null): void {
   acc.count += count;
 }
 
-function whereOf(content: boolean, fromInclusive: boolean): string {
-  return `pubsub_id = ?${content ? ' AND content_id = ?' : ''} AND (timestamp, hash) ${fromInclusive ? '>=' : '>'} (?, ?) AND (timestamp, hash) <= (?, ?)`;
+function whereOf(content: boolean, fromInclusive: boolean, toInclusive: boolean): string {
+  return `pubsub_id = ?${content ? ' AND content_id = ?' : ''} AND (timestamp, hash) ${fromInclusive ? '>=' : '>'} (?, ?) AND (timestamp, hash) ${toInclusive ? '<=' : '<'} (?, ?)`;
 }
 
 function params(s: ScopeId, from: SyncId, upper: SyncId): unknown[] {

@@ -29,6 +29,14 @@ import type { SyncStorage } from './storage.ts';
 export interface ReconcileParams {
   /** Parts a mismatching range is split into. */
   partitions: number;
+  /**
+   * A range of more items than `partitions` × this splits into parts of about
+   * this many instead (at most `maxPartitions`): every level where nearly all
+   * ranges differ costs a scan of the whole window, so large windows go to
+   * small parts in one step. nwaku reads any number of ranges.
+   */
+  fanOutItems: number;
+  maxPartitions: number;
   /** Ranges with at most this many items are sent as item sets. */
   itemSetThreshold: number;
   /** The most of our items one reply lists: beyond it, ranges go as fingerprints, to a later round. */
@@ -38,9 +46,9 @@ export interface ReconcileParams {
 }
 
 /** nwaku's: seq_storage.nim SeqStorage.new (threshold 100, 8 partitions). */
-export const NWAKU_PARAMS = { partitions: 8, itemSetThreshold: 100 } as const;
+export const NWAKU_PARAMS = { partitions: 8, itemSetThreshold: 100, fanOutItems: Number.POSITIVE_INFINITY } as const;
 
-export const DEFAULT_PARAMS: ReconcileParams = { partitions: 8, itemSetThreshold: 4, maxReplyItems: 50_000, maxDiffs: 200_000 };
+export const DEFAULT_PARAMS: ReconcileParams = { partitions: 8, fanOutItems: 2048, maxPartitions: 512, itemSetThreshold: 4, maxReplyItems: 50_000, maxDiffs: 200_000 };
 
 export interface Round {
   /** The answer; empty when every range is done. */
@@ -155,9 +163,11 @@ class RoundBuilder {
   }
 
   async fingerprint(lower: SyncId, upper: SyncId, theirs: Uint8Array): Promise<void> {
-    const times = partitionTimes(lower.time, upper.time, this.p.partitions);
+    const count = await this.storage.count(lower, upper);
+    const fanOut = Math.min(this.p.maxPartitions, Math.ceil(count / this.p.fanOutItems));
+    const times = partitionTimes(lower.time, upper.time, Math.max(this.p.partitions, fanOut));
     const bounds = times === null ? [lower, upper] : [...times.slice(0, -1).map(boundAt), upper];
-    const { parts, total } = await this.storage.summarize(bounds);
+    const { parts, total } = await this.storage.summarize(bounds, count);
     if (sameHash(total.fingerprint, theirs)) return this.skip(upper);
     const delta = total.fingerprint.slice();
     xorInto(delta, theirs);

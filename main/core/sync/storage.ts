@@ -22,7 +22,9 @@ export interface SyncStorage {
    * contiguous ascending bounds (at least two), and of the whole of
    * [bounds[0], bounds[last]] — where an id on an inner bound counts once.
    */
-  summarize(bounds: readonly SyncId[]): Promise<{ parts: Summary[]; total: Summary }>;
+  summarize(bounds: readonly SyncId[], wholeCount?: number): Promise<{ parts: Summary[]; total: Summary }>;
+  /** How many ids [lower, upper] holds (cheap: no hashes read). */
+  count(lower: SyncId, upper: SyncId): Promise<number>;
   /** Up to `limit` ids of [lower, upper] in order; with `after`, only those past it. */
   items(lower: SyncId, upper: SyncId, limit: number, after?: SyncId): Promise<SyncId[]>;
   /** The id of the message with this hash, when it is held and in scope. */
