@@ -82,6 +82,19 @@ describe('sync archive storage', () => {
     });
   }
 
+  it('a message on a bound (only an all-zero hash can be) counts in both parts and once in the whole, as nwaku counts it', async () => {
+    const a = Archive.open(':memory:');
+    const onBound = { ...archiveMessage({ timestamp: T0 + 5000n }), hash: new Uint8Array(32) };
+    const others = [archiveMessage({ timestamp: T0 + 1000n }), archiveMessage({ timestamp: T0 + 9000n })];
+    a.insert([onBound, ...others]);
+    const got = await new ArchiveSyncIndex(a).storage({ pubsubTopics: [], contentTopics: [] }).summarize([boundAt(T0), boundAt(T0 + 5000n), boundAt(T0 + 10_000n)]);
+    const ref = new MemoryStorage([onBound, ...others].map((m) => ({ time: m.timestamp, hash: m.hash })));
+    assert.deepEqual(got, await ref.summarize([boundAt(T0), boundAt(T0 + 5000n), boundAt(T0 + 10_000n)]));
+    assert.deepEqual(got.parts.map((p) => p.count), [2, 2]);
+    assert.equal(got.total.count, 3);
+    a.close();
+  });
+
   it('reads stored messages back for pushing, with their pubsub topic', () => {
     const m = msgs[5] as ArchiveMessage;
     const got = index.message(m.hash);
