@@ -85,6 +85,13 @@ describe('waku-keeper headless CLI', () => {
     assert.match(ready.dashboard, new RegExp(`^${ready.api}/#token=[0-9a-f]{64}$`));
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
     assert.ok(ready.dashboard.endsWith(token));
+    if (process.platform === 'linux') {
+      // The launcher re-ran the node with its V8 flag and the allocator's settings (node-flags.ts).
+      const cmdline = readFileSync(`/proc/${k.proc.pid}/cmdline`, 'utf8').split('\0');
+      const environ = readFileSync(`/proc/${k.proc.pid}/environ`, 'utf8').split('\0');
+      assert.ok(cmdline.includes('--max-semi-space-size=4'), cmdline.join(' '));
+      for (const v of ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=131072', 'MALLOC_TRIM_THRESHOLD_=131072']) assert.ok(environ.includes(v), v);
+    }
 
     const addr = ready.multiaddrs.find((a) => a.startsWith('/ip4/127.0.0.1/tcp/'));
     assert.ok(addr);
