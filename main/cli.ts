@@ -61,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     for (const h of held.splice(0)) process.stderr.write(`${JSON.stringify(h)}\n`);
     process.stderr.write(`waku-keeper: cannot start: ${errorMessage(err)}\n`);
-    return 1;
+    // A flag whose value the machine refuses (a UDP port in use) is bad input too.
+    return err instanceof ConfigError ? 2 : 1;
   }
 
   return new Promise<number>((resolve) => {

@@ -28,6 +28,7 @@ import { createKeeperLibp2p } from './node/libp2p.ts';
 import type { KeeperLibp2p } from './node/libp2p.ts';
 import { defaultListenAddresses } from './node/listen.ts';
 import { RelayIntake } from './node/relay-intake.ts';
+import { Presence } from './reach/presence.ts';
 import type { RelayIntakeOptions } from './node/relay-intake.ts';
 import { restBackend } from './rest/backend.ts';
 import { RestServer } from './rest/server.ts';
@@ -77,13 +78,15 @@ export class Keeper {
   private readonly retention: RetentionScheduler;
   private readonly processStats = new ProcessStats();
   private readonly api: ApiServer;
+  /** Reachability, the ENR and discv5. */
+  private readonly presence: Presence;
   /** nwaku's REST API, when --rest asks for it. */
   private readonly rest: RestServer | undefined;
   private readonly token: string;
   private phase: Phase = 'starting';
   private stopping: Promise<void> | undefined;
 
-  private constructor(settings: RuntimeSettings, archive: Archive, node: KeeperLibp2p, key: PrivateKey, token: string, opts: KeeperStartOptions) {
+  private constructor(settings: RuntimeSettings, archive: Archive, node: KeeperLibp2p, key: PrivateKey, token: string, presence: Presence, opts: KeeperStartOptions) {
     const config = settings.config;
     const hooks = opts.testHooks ?? {};
     const emit = this.log.emit;
@@ -92,6 +95,7 @@ export class Keeper {
     this.archive = archive;
     this.node = node;
     this.token = token;
+    this.presence = presence;
     hooks.archiveConnection?.(archive.connection);
     this.writer = new ArchiveWriter(archive, { onTrouble: (level, message) => emit({ event: level, message }) });
     this.intake = new RelayIntake(node, settings, this.writer, { drop: hooks.dropRelayMessage });
@@ -141,6 +145,7 @@ export class Keeper {
           storeServer: this.storeServer,
           history: this.history,
           process: this.processStats,
+          presence,
         }),
       this.log,
     );
@@ -180,21 +185,27 @@ export class Keeper {
     }
     let keeper: Keeper | undefined;
     let node: KeeperLibp2p | undefined;
+    let presence: Presence | undefined;
     try {
       const privateKey = await loadOrCreateIdentity(config.dataDir);
+      const listen = config.listen ?? (await defaultListenAddresses());
+      presence = Presence.forConfig(config, privateKey, listen, () => settings.plan.shards, (e) => keeper?.log.emit(e));
       node = await createKeeperLibp2p({
         privateKey,
-        listen: config.listen ?? (await defaultListenAddresses()),
+        listen,
+        appendAnnounce: presence.appendAnnounce(),
+        extraDiscovery: [presence.peerDiscovery],
         clusterId: config.clusterId,
         shards: settings.plan.shards,
         discovery: config.discovery,
         maxMessageBytes: settings.rules.maxMessageBytes,
         onDiscoveryError: (err) => keeper?.log.emit({ event: 'warning', message: `peer discovery failed: ${errorMessage(err)}` }),
       });
-      keeper = new Keeper(settings, archive, node, privateKey, loadOrCreateToken(config.dataDir), opts);
+      keeper = new Keeper(settings, archive, node, privateKey, loadOrCreateToken(config.dataDir), presence, opts);
       await keeper.bringUp();
       return keeper;
     } catch (err) {
+      await Promise.resolve(presence?.stop()).catch(() => undefined);
       await Promise.resolve(node?.stop()).catch(() => undefined);
       archive.close();
       throw err;
@@ -215,6 +226,7 @@ export class Keeper {
     await node.start();
     this.intake.subscribe();
     await this.connector.start();
+    await this.presence.start(node);
     const api = settings.config.api;
     const fallback = api.host === DEFAULT_API.host && api.port === DEFAULT_API.port;
     const url = await this.api.listen({ ...api, fallbackToFreePort: fallback });
@@ -229,6 +241,9 @@ export class Keeper {
       multiaddrs: node.getMultiaddrs().map((a) => a.toString()),
       api: url,
       dashboard: `${url}/#token=${this.token}`,
+      enr: this.presence.enr,
+      share: this.presence.shareMultiaddrs(),
+      reachability: this.presence.reachability,
       ...(rest === undefined ? {} : { rest }),
     });
   }
@@ -250,6 +265,7 @@ export class Keeper {
     const retentionStopped = this.retention.stop();
     await Promise.race([this.history.stop(), delay(STOP_TIMEOUT_MS)]);
     this.connector.stop();
+    await Promise.race([this.presence.stop().catch(() => undefined), delay(STOP_TIMEOUT_MS)]);
     this.storeServer.available = false;
     this.coverageServer.available = false;
     this.status.stop();

@@ -188,6 +188,29 @@ describe('dashboard in Chromium', { skip }, () => {
     await shoot('communities');
   });
 
+  it('overview: a Reachability card; the Share page shows the addresses, ENR, QR code and snippets of /api/status', async () => {
+    await open('Overview');
+    const card = page.getByTestId('reachability');
+    await card.waitFor();
+    const s = await status();
+    assert.equal(await card.getByTestId('reach-reason').textContent(), s.reach.reason);
+    assert.equal(await card.getByTestId('reach-verdict').textContent(), s.reach.reachability === 'public' ? 'Reachable' : s.reach.reachability === 'private' ? 'Not reachable' : 'Checking');
+    await card.getByRole('link', { name: 'Share this Keeper' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Share this Keeper' }).waitFor();
+    assert.equal(await page.getByTestId('share-enr').textContent(), s.share.enr);
+    const addrs = await page.getByTestId('share-addrs').locator('code').allTextContents();
+    assert.deepEqual(addrs, s.share.multiaddrs);
+    assert.ok(addrs.includes(a.tcpAddr));
+    assert.equal(await page.getByTestId('qr').getAttribute('data-text'), s.share.enr);
+    assert.ok((await page.getByTestId('qr').locator('path').getAttribute('d'))!.length > 1000, 'the QR code has modules');
+    assert.equal(await page.getByTestId('snippet-fleets').locator('pre').textContent(), s.share.snippets.fleetsEntry);
+    assert.equal(await page.getByTestId('snippet-js-waku').locator('pre').textContent(), s.share.snippets.jsWaku);
+    assert.equal(await page.getByTestId('snippet-keeper').locator('pre').textContent(), s.share.snippets.storePeerFlag);
+    // On loopback nobody outside can dial it: the page says so.
+    await page.getByTestId('share-unreachable').waitFor();
+    await shoot('share');
+  });
+
   it('settings and logs render, logs filter by level', async () => {
     await open('Settings');
     assert.equal(await page.getByTestId('peer-id').textContent(), a.peerId);

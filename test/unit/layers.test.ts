@@ -58,6 +58,18 @@ const RULES: Rule[] = [
     unless: /^main\/(core\/(rest|message|store|util|node|settings|archive)\/|contract\/)/,
   },
   { why: 'only the Keeper wires the REST API', from: /^(?!main\/core\/(keeper\.ts$|rest\/))/, forbid: /^main\/core\/rest\// },
+  {
+    why: 'discovery (ENR, discv5, the share card) is handed addresses: it imports only helpers and the contract',
+    from: /^main\/core\/discovery\//,
+    forbid: /^main\//,
+    unless: /^main\/(core\/(discovery|util)\/|contract\/)/,
+  },
+  {
+    why: 'reachability knows the node, its record and its flags, and no archive, store, history, API, REST or sync code',
+    from: /^main\/core\/reach\//,
+    forbid: /^main\/core\/(archive|store|history|api|rest|sync|coverage)\//,
+  },
+  { why: 'the node is handed reachability and discovery, it does not reach for them', from: /^main\/core\/node\//, forbid: /^main\/core\/(reach|discovery)\// },
 ];
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
@@ -133,6 +145,9 @@ describe('layers', () => {
       { from: 'main/core/rest/relay.ts', to: 'main/core/communities/topic-plan.ts' },
       { from: 'main/core/rest/server.ts', to: 'main/core/api/http.ts' },
       { from: 'main/core/api/http.ts', to: 'main/core/rest/server.ts' },
+      { from: 'main/core/discovery/discv5-service.ts', to: 'main/core/reach/reach-service.ts' },
+      { from: 'main/core/reach/reach-service.ts', to: 'main/core/history/store-peers.ts' },
+      { from: 'main/core/node/libp2p.ts', to: 'main/core/discovery/discv5-service.ts' },
     ];
     const found = violations(wrong, RULES);
     assert.equal(found.length, wrong.length, found.join('\n'));
@@ -146,6 +161,8 @@ describe('layers', () => {
       { from: 'main/cli.ts', to: 'main/core/keeper.ts' },
       { from: 'main/core/keeper.ts', to: 'main/core/rest/server.ts' },
       { from: 'main/core/rest/store.ts', to: 'main/core/store/codec.ts' },
+      { from: 'main/core/reach/presence.ts', to: 'main/core/discovery/discv5-service.ts' },
+      { from: 'main/core/keeper.ts', to: 'main/core/reach/presence.ts' },
     ];
     assert.deepEqual(violations(fine, RULES), []);
   });

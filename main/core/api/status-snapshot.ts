@@ -2,7 +2,7 @@
  * How a status snapshot is made: each part reports its own figures, put
  * together here in the contract's shape. The StatusPublisher decides when.
  */
-import type { HistoryStatus, KeeperStatus, NodeState } from '../../contract/contract.ts';
+import type { HistoryStatus, KeeperStatus, NodeState, ReachabilityStatus, ShareInfo } from '../../contract/contract.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { ArchiveWriter } from '../archive/writer.ts';
 import type { HistoryService } from '../history/history-service.ts';
@@ -29,6 +29,8 @@ export interface StatusSources {
   storeServer: StoreServer;
   history: HistoryService;
   process: ProcessStats;
+  /** Reachability, discv5 and the share card. */
+  presence: { status(): { reach: ReachabilityStatus; share: ShareInfo } };
 }
 
 export async function buildStatus(src: StatusSources): Promise<KeeperStatus> {
@@ -89,6 +91,7 @@ export async function buildStatus(src: StatusSources): Promise<KeeperStatus> {
       storePeers: [...settings.storePeers],
     },
     process: src.process.snapshot(),
+    ...src.presence.status(),
   };
 }
 

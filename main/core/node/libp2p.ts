@@ -44,18 +44,24 @@ export interface Libp2pOptions {
   maxMessageBytes: number;
   enrTrees?: string[];
   onDiscoveryError?: (err: unknown) => void;
+  /** Addresses announced beside the listen addresses (--announce, --dns4-domain). */
+  appendAnnounce?: string[];
+  /** More peer discovery modules (discv5's bridge). */
+  extraDiscovery?: (() => PeerDiscovery)[];
 }
 
 export async function createKeeperLibp2p(opts: Libp2pOptions): Promise<KeeperLibp2p> {
-  const peerDiscovery = opts.discovery
+  // libp2p hands each module its components; the Waku ones want more than they are typed with.
+  const peerDiscovery: ((components: any) => PeerDiscovery)[] = opts.discovery
     ? [
         inBackground(wakuDnsDiscovery(opts.enrTrees ?? [STATUS_ENRTREE]), opts.onDiscoveryError),
         wakuPeerExchangeDiscovery(),
       ]
     : [];
+  peerDiscovery.push(...(opts.extraDiscovery ?? []));
   return createLibp2p({
     privateKey: opts.privateKey,
-    addresses: { listen: opts.listen },
+    addresses: { listen: opts.listen, appendAnnounce: opts.appendAnnounce ?? [] },
     transports: [tcp(), webSockets({ filter: anyWebSocketAddress })],
     connectionEncrypters: [noise()],
     // js-waku speaks mplex only; nwaku both. A client that pages fast through

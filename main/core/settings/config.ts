@@ -13,6 +13,9 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { DAY_MS, nsToMs } from '../util/time.ts';
 import { MAX_CLOCK_SKEW_NS } from '../message/validate.ts';
 import { ConfigError } from '../util/errors.ts';
+import { DEFAULT_NAT, parseAnnounce, parseDomain, parseNat, parseUdpPort } from '../reach/nat-options.ts';
+import type { NatMode } from '../reach/nat-options.ts';
+import { parseEnrFlag } from '../discovery/enr.ts';
 
 export interface KeeperConfig {
   dataDir: string;
@@ -61,6 +64,22 @@ export interface KeeperConfig {
   rest?: { host: string; port: number } | undefined;
   /** The built dashboard the local API serves; undefined serves a note that it is not built. */
   rendererDir?: string | undefined;
+  /** How the public address is found and mapped (--nat, nwaku's meaning). */
+  nat: NatMode;
+  /** Addresses announced as given (--announce), without /p2p/. */
+  announce: string[];
+  /** A DNS name resolving to this node's public address (--dns4-domain). */
+  dns4Domain?: string | undefined;
+  /** discv5's UDP port; undefined: 9000, or a free one when that is taken. discv5 runs with discovery, or when bootstrap ENRs are given. */
+  discv5UdpPort?: number | undefined;
+  /** ENRs discv5 starts from; none: the fleet's, by DNS discovery. */
+  discv5Bootstrap: string[];
+  /** How often public addresses are checked again by AutoNAT dial-back. */
+  reachCheckIntervalMs: number;
+  /** How often the network interfaces are looked at for a change. */
+  netWatchIntervalMs: number;
+  /** Time between discv5 random lookups. */
+  discv5LookupIntervalMs: number;
   /** Fields set by command-line flags: settings saved from the dashboard do not override them. */
   explicit: ReadonlyArray<'quotaBytes' | 'retentionMs'>;
 }
@@ -92,6 +111,12 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     storeQueryTimeoutMs: 20_000,
     storeIdleTimeoutMs: 30_000,
     maxFillPagesPerWindow: 50_000,
+    nat: DEFAULT_NAT,
+    announce: [],
+    discv5Bootstrap: [],
+    reachCheckIntervalMs: 5 * 60 * 1000,
+    netWatchIntervalMs: 10_000,
+    discv5LookupIntervalMs: 30_000,
     ...overrides,
   };
 }
@@ -198,6 +223,12 @@ export function validateConfig<C extends Readonly<KeeperConfig>>(c: C): C {
       throw new ConfigError('--protected-shard', (err as Error).message);
     }
   }
+  for (const a of c.announce) parseAnnounce('--announce', a);
+  if (c.dns4Domain !== undefined) parseDomain('--dns4-domain', c.dns4Domain);
+  if (c.discv5UdpPort !== undefined && (!Number.isInteger(c.discv5UdpPort) || c.discv5UdpPort < 0 || c.discv5UdpPort > 65535)) {
+    throw new ConfigError('--discv5-udp-port', 'must be a port number');
+  }
+  for (const e of c.discv5Bootstrap) parseEnrFlag('--discv5-bootstrap', e);
   if (c.settleMs < c.clockMarginMs + c.heartbeatMs) {
     throw new ConfigError('--settle', `must be at least the clock margin and a heartbeat (${c.clockMarginMs + c.heartbeatMs} ms)`);
   }
@@ -242,7 +273,18 @@ the Status shards of cluster 16 with its data in the user's data directory.
                             its ends (default 20s, relay's tolerance)
   --store-idle-timeout DURATION
                             close a Store v3 stream that stalls this long (default 30s)
-  --no-discovery            no DNS discovery or peer exchange: static peers only
+  --nat any|upnp|pmp|extip:IP|none
+                            how the public address is found (nwaku's flag): map the
+                            ports by UPnP or NAT-PMP (any tries both), take IP as it
+                            is, or map nothing (default any)
+  --announce MULTIADDR      also announce this address, e.g. /ip4/203.0.113.7/tcp/60000
+                            (repeatable; no /p2p/)
+  --dns4-domain NAME        a DNS name resolving to this node: announced with its ports
+  --discv5-udp-port PORT    discv5's UDP port (default 9000)
+  --discv5-bootstrap ENR    discv5 starts from this node (repeatable; default: the
+                            Status fleet's nodes from DNS discovery)
+  --no-discovery            no DNS discovery, peer exchange or discv5: static peers only
+                            (discv5 still runs when --discv5-bootstrap is given)
   --help                    this text
   --version                 the version
 `;
@@ -278,6 +320,11 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         rest: { type: 'string' },
         'clock-margin': { type: 'string' },
         'no-discovery': { type: 'boolean' },
+        nat: { type: 'string' },
+        announce: { type: 'string', multiple: true },
+        'dns4-domain': { type: 'string' },
+        'discv5-udp-port': { type: 'string' },
+        'discv5-bootstrap': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -319,6 +366,11 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
   if (v['clock-margin'] !== undefined) config.clockMarginMs = parseDuration('--clock-margin', v['clock-margin']);
   if (v['store-idle-timeout'] !== undefined) config.storeIdleTimeoutMs = parseDuration('--store-idle-timeout', v['store-idle-timeout']);
   if (v['no-discovery']) config.discovery = false;
+  if (v.nat !== undefined) config.nat = parseNat('--nat', v.nat);
+  if (v.announce !== undefined) config.announce = v.announce.map((a) => parseAnnounce('--announce', a));
+  if (v['dns4-domain'] !== undefined) config.dns4Domain = parseDomain('--dns4-domain', v['dns4-domain']);
+  if (v['discv5-udp-port'] !== undefined) config.discv5UdpPort = parseUdpPort('--discv5-udp-port', v['discv5-udp-port']);
+  if (v['discv5-bootstrap'] !== undefined) config.discv5Bootstrap = v['discv5-bootstrap'].map((e) => parseEnrFlag('--discv5-bootstrap', e));
   const cluster = config.pubsubTopics.map((t) => parseShardTopic(t)?.clusterId).find((x) => x !== undefined);
   if (cluster !== undefined) config.clusterId = cluster;
   return { kind: 'run', config: validateConfig(config) };
