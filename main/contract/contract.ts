@@ -211,6 +211,16 @@ export interface ConsistencyStatus {
   checks: number;
 }
 
+/** One kept community's own completeness, storage and fill (its pubsub topic and content topics). */
+export interface CommunityHistory extends TopicHistory {
+  name: string;
+  contentTopics: string[];
+  /** When this Keeper began keeping it: its online time counts for it only from here. */
+  keptSinceMs: number;
+  storage: { messages: number; bytes: number; quotaBytes: number | null; retentionMs: number; oldestMs: number | null; limitedByQuota: boolean };
+  fill: { running: boolean; windowsDone: number; windowsTotal: number; messages: number };
+}
+
 export interface HistoryStatus {
   fillQuorum: number;
   /** Over every relayed topic: the share of the retention window held, attested or not. */
@@ -227,6 +237,8 @@ export interface HistoryStatus {
    */
   limitedByQuota: boolean;
   topics: TopicHistory[];
+  /** One per kept community, each with its own figures; empty when keeping everything on the relayed topics. */
+  communities: CommunityHistory[];
   storePeers: StorePeerStatus[];
   fill: FillStatus;
   consistency: ConsistencyStatus;
@@ -237,10 +249,43 @@ export interface HistoryStatus {
 /** Owners keep their own community's history; volunteers donate disk to one. */
 export type Role = 'owner' | 'volunteer';
 
+/** Where a Status community's topics came from: its key, from a link, a bare key or its id. */
+export interface StatusCommunityOrigin {
+  /** `0x` + 66 lowercase hex: the community's compressed public key, as status-go names it. */
+  communityId: string;
+  /** The same key as links carry it (`zQ3…`). */
+  key: string;
+  /** The display name the link carried, if any: unauthenticated (links have no checksum or signature). */
+  linkName: string | null;
+}
+
 export interface Community {
   name: string;
   pubsubTopic: string;
   contentTopics: string[];
+  /**
+   * Derived from a Status community (its topics read-only); absent for custom
+   * topics of a non-Status app. A Status community can be kept as more than one
+   * entry (one per pubsub topic its traffic uses), each with the same origin.
+   */
+  status?: StatusCommunityOrigin;
+  /** Donated space for this community; the oldest of its own messages go first past it. Null: the archive's quota only. */
+  quotaBytes?: number | null;
+  /** How long this community's messages are kept; null: the archive's retention. */
+  retentionMs?: number | null;
+}
+
+/** A community named by a Status link (`https://status.app/c/…#zQ3…`), a bare `zQ3…` key or a `0x…` id. */
+export interface CommunityRefInput {
+  ref: string;
+  /** A name to show; defaults to the link's display name, else a short form of the id. */
+  name?: string;
+}
+
+export interface CommunityStorageInput {
+  name: string;
+  quotaBytes: number | null;
+  retentionMs: number | null;
 }
 
 export interface SettingsStatus {

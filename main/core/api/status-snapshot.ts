@@ -105,6 +105,7 @@ function emptyHistory(fillQuorum: number): HistoryStatus {
     uptimeShare: 0,
     limitedByQuota: false,
     topics: [],
+    communities: [],
     storePeers: [],
     fill: { running: false, startedAtMs: null, windowsDone: 0, windowsTotal: 0, messages: 0, lastPass: null },
     consistency: { lastRunMs: null, recovered: 0, checks: 0 },

@@ -162,6 +162,7 @@ export class HistoryService {
       uptimeShare: totalLength(clip(online, window)) / Math.max(1, window.end - window.start),
       limitedByQuota: this.filler.limitedByQuota(),
       topics,
+      communities: [],
       storePeers: this.peers.status(),
       fill: this.filler.status(),
       consistency: this.checker.status(),
