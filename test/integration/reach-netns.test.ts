@@ -15,7 +15,7 @@
  * plays the public internet (test/helpers/lab-internet.ts); only the
  * namespaces' own addresses are used, and nothing routes out of them.
  */
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -272,6 +272,13 @@ describe('reachable from a home desktop (network namespaces)', { skip, timeout: 
     assert.ok(!left.includes(tag), `namespaces left behind: ${left}`);
   });
 
+  // A Keeper a failed test leaves running would hold the home's port for the next one.
+  let keeper: Child | undefined;
+  afterEach(async () => {
+    await stop(keeper);
+    keeper = undefined;
+  });
+
   it('sets up the internet side: STUN, miniupnpd on the router, a libp2p AutoNAT server', async () => {
     const stun = start(NS.inet, [NODE, helper('lab-stun.ts'), INET_IP, '3478']);
     await waitFor('the STUN server', () => stun.lines.length > 0, { timeoutMs: 10_000 });
@@ -286,7 +293,7 @@ describe('reachable from a home desktop (network namespaces)', { skip, timeout: 
 
   it('with --nat upnp: maps its port, is confirmed reachable by AutoNAT, and the outside queries its store through the mapping', async () => {
     assert.ok(autonatAddr, 'needs the internet side');
-    const k = start(NS.home, keeperArgs('upnp'));
+    const k = (keeper = start(NS.home, keeperArgs('upnp')));
     await waitFor('ready', () => k.events.some((e) => e.event === 'ready'), { timeoutMs: 30_000 });
     const ready = k.events.find((e) => e.event === 'ready');
     assert.ok(ready?.event === 'ready');
@@ -325,7 +332,7 @@ describe('reachable from a home desktop (network namespaces)', { skip, timeout: 
 
   it('with --nat none: reports itself unreachable, says which port to forward, and the outside dial fails', async () => {
     assert.ok(autonatAddr, 'needs the internet side');
-    const k = start(NS.home, keeperArgs('none'));
+    const k = (keeper = start(NS.home, keeperArgs('none')));
     await waitFor('ready', () => k.events.some((e) => e.event === 'ready'), { timeoutMs: 30_000 });
     const ready = k.events.find((e) => e.event === 'ready');
     assert.ok(ready?.event === 'ready');

@@ -68,6 +68,9 @@ export class ReachService {
   private soonTimer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
   private again = false;
+  /** Rounds in a row that left an address unchecked (no helper yet, a dial-back that timed out). */
+  private unsettledRounds = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
   private lastVerdict = '';
   private running = false;
   private mappedInLibp2p: { internalIp: string; internalPort: number; externalIp: string; externalPort: number }[] = [];
@@ -118,6 +121,7 @@ export class ReachService {
     clearInterval(this.checkTimer);
     clearInterval(this.netTimer);
     clearTimeout(this.soonTimer);
+    clearTimeout(this.retryTimer);
     this.node.removeEventListener('peer:identify', this.onIdentify);
     await this.checking?.catch(() => undefined);
     await this.mapper.stop();
@@ -219,6 +223,25 @@ export class ReachService {
       }
     }
     if (changed) this.changed();
+    this.retryUnsettled();
+  }
+
+  /**
+   * An address no helper could check this round (none sees us at its IP yet, or a dial-back
+   * timed out on a busy link) is tried again soon, backing off 5 s, 10 s, 20 s … up to the
+   * regular interval, instead of waiting the whole interval with no verdict.
+   */
+  private retryUnsettled(): void {
+    clearTimeout(this.retryTimer);
+    const unsettled = this.book.list().some((a) => a.check === 'unchecked' && /^\/ip[46]\//.test(a.multiaddr));
+    if (!this.running || !unsettled) {
+      this.unsettledRounds = 0;
+      return;
+    }
+    const delayMs = Math.min(this.opts.checkIntervalMs, 5_000 * 2 ** Math.min(this.unsettledRounds, 10));
+    this.unsettledRounds++;
+    this.retryTimer = setTimeout(() => this.checkSoon(0), delayMs);
+    this.retryTimer.unref();
   }
 
   private async autonatPeers(): Promise<{ peer: string; connection: Connection }[]> {
@@ -271,6 +294,7 @@ export class ReachService {
     this.observed.clear();
     this.book.setOrigin('observed', []);
     this.book.resetChecks();
+    this.unsettledRounds = 0;
     this.listenPorts = this.readListenPorts();
     this.book.setOrigin('listen', this.publicListenAddresses());
     if (this.opts.nat.kind === 'extip') this.book.setOrigin('extip', addressesOn(this.opts.nat.ip, this.listenPorts));
