@@ -1,7 +1,8 @@
 /**
  * The pure parts of reachability and discovery: the flags as nwaku names them,
  * the ENR against nwaku's and js-waku's test vectors (and js-waku's decoder on
- * what Keeper signs), the address book's verdicts and choices, the share card.
+ * what Keeper signs), the address book's verdicts and choices, the share card,
+ * the SSDP search for the router.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,8 @@ import { ENR } from '@chainsafe/enr';
 import { parseCli } from '../../main/core/settings/config.ts';
 import { ConfigError } from '../../main/core/util/errors.ts';
 import { parseAnnounce, parseDomain, parseNat } from '../../main/core/reach/nat-options.ts';
+import { IGD2, locationOf, mSearch, searchGateway } from '../../main/core/reach/ssdp-search.ts';
+import { createSocket } from 'node:dgram';
 import {
   KEEPER_CAPABILITIES,
   applyEnrContent,
@@ -260,5 +263,48 @@ describe('share card', () => {
     const tcpOnly = buildShare({ peerId, addrs: ['/ip4/203.0.113.1/tcp/60000'], reachable: true, enr: NWAKU_VECTOR, clusterId: 16 });
     assert.ok(tcpOnly.snippets.jsWaku.includes('transports: [tcp()]') && tcpOnly.snippets.jsWaku.includes(JSON.stringify(addr)));
     assert.deepEqual(s.multiaddrs, [`/ip4/203.0.113.1/tcp/8000/ws/p2p/${peerId}`, addr]);
+  });
+});
+
+describe('SSDP search for the home router (IPv4 only, repeated while waiting)', () => {
+  const answer = (st: string, location: string): string =>
+    ['HTTP/1.1 200 OK', 'CACHE-CONTROL: max-age=120', `ST: ${st}`, 'USN: uuid:x::' + st, `LOCATION: ${location}`, '', ''].join('\r\n');
+
+  it('reads the LOCATION of an answer for the service type, and nothing else', () => {
+    assert.equal(locationOf(answer(IGD2, 'http://198.18.0.1:36699/rootDesc.xml'), IGD2)?.href, 'http://198.18.0.1:36699/rootDesc.xml');
+    assert.equal(locationOf(answer('urn:schemas-upnp-org:device:MediaServer:1', 'http://198.18.0.1/x.xml'), IGD2), undefined);
+    assert.equal(locationOf(answer(IGD2, 'file:///etc/passwd'), IGD2), undefined);
+    assert.equal(locationOf(answer(IGD2, 'not a url'), IGD2), undefined);
+    assert.equal(locationOf('M-SEARCH * HTTP/1.1\r\nST: ' + IGD2 + '\r\n\r\n', IGD2), undefined);
+    assert.match(mSearch(IGD2), /^M-SEARCH \* HTTP\/1\.1\r\nHOST: 239\.255\.255\.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: urn:schemas-upnp-org:device:InternetGatewayDevice:2\r\n\r\n$/);
+  });
+
+  it('asks again while no answer came: a router that ignores the first search is still found', async () => {
+    const router = createSocket('udp4');
+    const searches: string[] = [];
+    router.on('message', (msg, from) => {
+      searches.push(msg.toString());
+      // The first datagram is "lost"; the second is answered.
+      if (searches.length === 2) router.send(answer(IGD2, 'http://127.0.0.1:5000/rootDesc.xml'), from.port, from.address);
+    });
+    await new Promise<void>((r) => router.bind(0, '127.0.0.1', () => r()));
+    try {
+      const url = await searchGateway({ signal: AbortSignal.timeout(5_000), repeatMs: 100, target: { address: '127.0.0.1', port: router.address().port } });
+      assert.equal(url.href, 'http://127.0.0.1:5000/rootDesc.xml');
+      assert.equal(searches.length, 2);
+      assert.ok(searches.every((s) => s.includes(`ST: ${IGD2}`)));
+    } finally {
+      router.close();
+    }
+  });
+
+  it('gives up when the time is up, with nothing left open', async () => {
+    const silent = createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    try {
+      await assert.rejects(searchGateway({ signal: AbortSignal.timeout(300), repeatMs: 50, target: { address: '127.0.0.1', port: silent.address().port } }), /no UPnP gateway answered/);
+    } finally {
+      silent.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Port mappings on the home router: UPnP IGD (found by SSDP) or NAT-PMP (sent
+ * Port mappings on the home router: UPnP IGD (found by an IPv4 SSDP search, ssdp-search.ts) or NAT-PMP (sent
  * to the default gateway), with @achingbrain/nat-port-mapper. Each port is
  * mapped for an hour and renewed at half-time by this module (the library's
  * own refresh only logs its failures), and removed on stop. A router that
@@ -12,6 +12,7 @@ import { networkInterfaces } from 'node:os';
 import type { PortMappingStatus } from '../../contract/contract.ts';
 import { errorMessage } from '../util/errors.ts';
 import { natModeText } from './nat-options.ts';
+import { searchGateway } from './ssdp-search.ts';
 import type { NatMode } from './nat-options.ts';
 
 export interface PortRequest {
@@ -215,15 +216,17 @@ export class PortMapper {
 
 async function findUpnpGateway(timeoutMs: number): Promise<Gateway> {
   const signal = AbortSignal.timeout(timeoutMs);
+  let location: URL;
   try {
-    for await (const gw of upnpNat({ autoRefresh: false, description: DESCRIPTION }).findGateways({ signal })) {
-      if (gw.family === 'IPv4') return gw;
-      await closeQuietly(gw);
-    }
-  } catch (err) {
-    if (!signal.aborted) throw err;
+    location = await searchGateway({ signal });
+  } catch {
+    throw new Error(`no UPnP gateway answered within ${timeoutMs} ms`);
   }
-  throw new Error(`no UPnP gateway answered within ${timeoutMs} ms`);
+  try {
+    return await upnpNat({ autoRefresh: false, description: DESCRIPTION }).getGateway(location, { signal });
+  } catch (err) {
+    throw new Error(`the UPnP gateway at ${location.host} gave no usable description: ${errorMessage(err)}`);
+  }
 }
 
 async function closeQuietly(gw: Gateway): Promise<void> {
