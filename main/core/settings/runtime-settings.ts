@@ -55,9 +55,33 @@ export class RuntimeSettings extends EventEmitter<SettingsEvents> {
     this.storePeerAddrs = [...new Set([...config.storePeers, ...saved.storePeers])];
   }
 
-  /** Reads settings.json from the config's data dir (a bad file is a ConfigError naming it). */
+  /**
+   * Reads settings.json from the config's data dir (a bad file is a ConfigError
+   * naming it), and keeps the --community communities not kept yet, saving
+   * them as the dashboard would: kept from this start on.
+   */
   static load(config: Readonly<KeeperConfig>): RuntimeSettings {
-    return new RuntimeSettings(config, loadSettings(config.dataDir));
+    const settings = new RuntimeSettings(config, loadSettings(config.dataDir));
+    settings.keepFlagCommunities();
+    return settings;
+  }
+
+  private keepFlagCommunities(): void {
+    const kept = this.plan.communities;
+    const fresh = this.config.communityRefs
+      .map((ref) => statusCommunityEntries(ref, '--community'))
+      .filter((entries, i, all) => {
+        const id = entries[0]?.status?.communityId;
+        return !kept.some((c) => c.status?.communityId === id) && all.findIndex((e) => e[0]?.status?.communityId === id) === i;
+      });
+    if (fresh.length === 0) return;
+    try {
+      this.plan.addAll(fresh.flat());
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError('--community', err.message);
+      throw err;
+    }
+    this.persist(() => undefined);
   }
 
   get role(): Role | null {
