@@ -194,6 +194,21 @@ describe('commands over the local API', () => {
     assert.deepEqual((await status()).settings, before.settings);
   });
 
+  it('sets up with a pasted link: the community’s entries are kept, a bad link names ref and sets up nothing', async () => {
+    const { call, status } = await drive();
+    const bad = await call('setup', { role: 'volunteer', community: { ref: 'https://status.app/c#nope' }, quotaBytes: 2_000_000_000 });
+    assert.ok(!bad.body.ok && bad.body.error.field === 'ref', JSON.stringify(bad.body));
+    assert.equal((await status()).settings.setupNeeded, true);
+    const r = await call('setup', { role: 'volunteer', community: { ref: DOODLES_ID, name: 'Doodles' }, quotaBytes: 2_000_000_000 });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const s = await status();
+    assert.deepEqual(s.settings.communities.map((c) => [c.name, c.pubsubTopic, c.status?.communityId]), [
+      ['Doodles', TEST_PUBSUB, DOODLES_ID],
+      ['Doodles (shard 64)', '/waku/2/rs/16/64', DOODLES_ID],
+    ]);
+    assert.deepEqual(s.pubsubTopics, [TEST_PUBSUB, '/waku/2/rs/16/64']);
+  });
+
   it('keeps a Status community by its link, gives it storage, and removes all of it with its messages, sparing what another keeps', async () => {
     const dir = tempDataDir();
     const now = Date.now();
