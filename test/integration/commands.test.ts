@@ -94,6 +94,13 @@ describe('commands over the local API', () => {
       ['addStorePeer', '/ip4/127.0.0.1/tcp/1', 400, 'multiaddr'],
       ['setStorage', { quotaBytes: 10, retentionMs: 86_400_000 }, 400, 'quotaBytes'],
       ['setRole', 'king', 400, 'role'],
+      ['previewCommunity', 42, 400, 'ref'],
+      ['addCommunity', { ref: 'not a link' }, 400, 'ref'],
+      ['removeCommunity', { name: 5 }, 400, 'name'],
+      ['removeCommunity', null, 400, 'name'],
+      ['setCommunityStorage', null, 400, 'input'],
+      ['setCommunityStorage', { name: 'Waku Fans', quotaBytes: null, retentionMs: 1000 }, 400, 'retentionMs'],
+      ['removeCommunity', { name: 'nobody', deleteMessages: true }, 404, 'name'],
       // What names nothing known is 404, whatever kind of thing it names.
       ['removeCommunity', 'nobody', 404, 'name'],
       ['removeStorePeer', 'nobody', 404, 'peerId'],
