@@ -286,6 +286,24 @@ export interface CommunityRefInput {
   name?: string;
 }
 
+/** Which community to stop keeping (with a Status community, every entry of it), and whether its messages go too. */
+export interface RemoveCommunityInput {
+  name: string;
+  /**
+   * Delete its messages from the archive: its content topics on its pubsub
+   * topics, except those another kept community still keeps there.
+   */
+  deleteMessages?: boolean;
+}
+
+export interface RemovedCommunities {
+  /** The entries no longer kept. */
+  removed: string[];
+  /** Messages deleted from the archive with them (0 unless asked). */
+  deletedMessages: number;
+}
+
+/** A community's own donated space and retention; null for either: the archive's. */
 export interface CommunityStorageInput {
   name: string;
   quotaBytes: number | null;
@@ -375,8 +393,8 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: 
 
 export interface SetupInput {
   role: Role;
-  /** The community to keep; null keeps whatever the node relays. */
-  community: Community | null;
+  /** The community to keep, by its topics or as a Status link, key or id; null keeps whatever the node relays. */
+  community: Community | CommunityRefInput | null;
   quotaBytes: number;
 }
 
@@ -390,8 +408,13 @@ export interface KeeperCommands {
   getLog(): Promise<ApiResult<LogEntry[]>>;
   setup(input: SetupInput): Promise<ApiResult<null>>;
   setRole(role: Role): Promise<ApiResult<null>>;
-  addCommunity(community: Community): Promise<ApiResult<null>>;
-  removeCommunity(name: string): Promise<ApiResult<null>>;
+  /** The entries a Status link, key or id stands for, derived and shown, nothing changed; errors name `ref`. */
+  previewCommunity(ref: string): Promise<ApiResult<Community[]>>;
+  /** Keeps a community: by its topics (a non-Status app), or a Status community by its link, key or id (all its entries). */
+  addCommunity(community: Community | CommunityRefInput): Promise<ApiResult<null>>;
+  /** By name (a string), or with the choice to delete its messages. */
+  removeCommunity(input: string | RemoveCommunityInput): Promise<ApiResult<RemovedCommunities>>;
+  setCommunityStorage(input: CommunityStorageInput): Promise<ApiResult<null>>;
   addStorePeer(multiaddr: string): Promise<ApiResult<null>>;
   removeStorePeer(peerId: string): Promise<ApiResult<null>>;
   setStorage(input: StorageInput): Promise<ApiResult<null>>;
@@ -406,8 +429,10 @@ export const COMMANDS = [
   'getLog',
   'setup',
   'setRole',
+  'previewCommunity',
   'addCommunity',
   'removeCommunity',
+  'setCommunityStorage',
   'addStorePeer',
   'removeStorePeer',
   'setStorage',

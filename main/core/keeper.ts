@@ -151,6 +151,7 @@ export class Keeper {
     );
     this.commands = new KeeperCommandSet({
       settings,
+      archive,
       history: this.history,
       status: this.status,
       log: this.log,

@@ -105,6 +105,10 @@ describe('dashboard in Chromium', { skip }, () => {
   it('leads a first run through setup: role, community, quota', async () => {
     await shoot('setup');
     await page.getByLabel('I own a community').check();
+    // A link is the first way offered; "everything on a topic" stays possible and says so.
+    assert.ok(await page.getByLabel('A Status community, by its link').isChecked());
+    await page.getByLabel(/Everything this node relays: every content topic on/).waitFor();
+    await page.getByLabel('Advanced: custom topics (another Waku app)').check();
     await page.getByLabel('Name').fill('Test Community');
     await page.getByLabel('Pubsub topic').fill(TEST_PUBSUB);
     await page.getByLabel('Content topics').fill(TEST_CONTENT.join('\n'));
@@ -172,6 +176,7 @@ describe('dashboard in Chromium', { skip }, () => {
 
   it('communities: a community added in the form reaches /api/status', async () => {
     await open('Communities & role');
+    await page.getByLabel('Advanced: custom topics (another Waku app)').check();
     await page.getByLabel('Name').fill('Second Community');
     await page.getByLabel('Pubsub topic').fill('/waku/2/rs/16/64');
     await page.getByLabel('Content topics').fill('/waku/1/0x12345678/rfc26');
@@ -185,7 +190,38 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Add community' }).click();
     await page.getByRole('alert').filter({ hasText: 'pubsub topic' }).waitFor();
     assert.equal((await status()).settings.communities.length, 2);
+  });
+
+  it('communities: a pasted Status link shows its id, shards and topics, is kept whole, and is removed with the choice to delete its messages', async () => {
+    const key = 'zQ3shYSHp7GoiXaauJMnDcjwU2yNjdzpXLosAWapPS4CFxc11';
+    const link = `https://status.app/c/iyKACkQKB0Rvb2RsZXMSJ0NvbG9yaW5nIHRoZSB3b3JsZCB3aXRoIGpveSDigKIg4bSXIOKAohiYohsiByMxMzFEMkYqAwEhMwM=#${key}`;
+    await page.getByLabel('A Status community, by its link').check();
+    await page.getByLabel('Community link').fill('https://status.app/u#zQ3shwQPhRuDJSjVGVBnTjCdgXy5i9WQaeVPdGJD6yTarJQSj');
+    await page.getByRole('alert').filter({ hasText: 'a Status user' }).waitFor();
+    await page.getByLabel('Community link').fill(link);
+    const preview = page.getByTestId('community-preview');
+    await preview.waitFor();
+    assert.equal(await preview.getByTestId('preview-id').textContent(), '0x02a3d2fdb9ac335917bf9d46b38d7496c00bbfadbaf832e8aa61d13ac2b4452084');
+    const rows = preview.getByTestId('preview-entry');
+    assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-topic'), [...tr.querySelectorAll('td:last-child .mono')].map((d) => d.textContent)])), [
+      ['/waku/2/rs/16/32', ['/waku/1/0x8f887122/rfc26', '/waku/1/0xdd22b83d/rfc26', '/waku/1/0xfcb2f421/rfc26']],
+      ['/waku/2/rs/16/64', ['/waku/1/0xfcb2f421/rfc26']],
+    ]);
+    assert.equal((await status()).settings.communities.length, 2, 'a preview keeps nothing');
     await shoot('communities');
+    await page.getByRole('button', { name: 'Add community' }).click();
+    const kept = page.locator('[data-testid="community"][data-community="Doodles"]');
+    await kept.waitFor();
+    assert.equal(await kept.getByTestId('community-entry').count(), 2);
+    let s = await status();
+    assert.deepEqual(s.settings.communities.filter((c) => c.status !== undefined).map((c) => [c.name, c.pubsubTopic]), [['Doodles', '/waku/2/rs/16/32'], ['Doodles (shard 64)', '/waku/2/rs/16/64']]);
+    await page.getByRole('button', { name: 'Remove community Doodles' }).click();
+    const ask = page.getByRole('group', { name: 'Remove Doodles?' });
+    await ask.getByRole('button', { name: 'Remove and delete its messages' }).click();
+    await kept.waitFor({ state: 'detached' });
+    s = await status();
+    assert.ok(!s.settings.communities.some((c) => c.status !== undefined));
+    assert.equal(s.archive.messages, 1500, 'another community’s messages stay');
   });
 
   it('overview: a Reachability card; the Share page shows the addresses, ENR, QR code and snippets of /api/status', async () => {

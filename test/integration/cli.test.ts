@@ -7,7 +7,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -71,6 +71,53 @@ describe('waku-keeper headless CLI', () => {
       assert.match(stderr, new RegExp(flag));
     });
   }
+
+  it('refuses a --community that is not a community, naming the flag and why, and starts nothing', async () => {
+    const fresh = join(dataDir, 'never-made');
+    for (const [ref, why] of [
+      ['https://status.app/u#zQ3shwQPhRuDJSjVGVBnTjCdgXy5i9WQaeVPdGJD6yTarJQSj', /a Status user/],
+      ['zQ3shNZQnGqtqxokGkoVtFWnG9v6TJT43E3rfPxzc1eHqx3qJ', /not a point on secp256k1/],
+    ] as const) {
+      const { code, stderr } = await runToEnd(['--data-dir', fresh, '--community', ref]);
+      assert.equal(code, 2);
+      assert.match(stderr, /--community/);
+      assert.match(stderr, why);
+      assert.ok(!existsSync(fresh), 'no data dir made');
+    }
+  });
+
+  it('keeps a --community: its derived entries in the settings, shard 64 relayed beside 32', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-cli-community-'));
+    const link = 'https://status.app/c/iyKACkQKB0Rvb2RsZXMSJ0NvbG9yaW5nIHRoZSB3b3JsZCB3aXRoIGpveSDigKIg4bSXIOKAohiYohsiByMxMzFEMkYqAwEhMwM=#zQ3shYSHp7GoiXaauJMnDcjwU2yNjdzpXLosAWapPS4CFxc11';
+    const k = run(['--data-dir', dir, '--pubsub-topic', TEST_PUBSUB, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-discovery', '--community', link]);
+    running.push(k);
+    try {
+      await waitFor('the ready line', () => k.lines.length > 0, { timeoutMs: 20_000 });
+      const ready = k.lines[0] as { event: string; api: string };
+      assert.equal(ready.event, 'ready');
+      const token = readFileSync(join(dir, 'api-token'), 'utf8').trim();
+      const res = await fetch(`${ready.api}/api/status`, { headers: { Authorization: `Bearer ${token}` } });
+      const s = (await res.json()) as { pubsubTopics: string[]; contentTopics: string[]; settings: { communities: { name: string; pubsubTopic: string; contentTopics: string[]; status?: { communityId: string } }[] } };
+      assert.deepEqual(s.settings.communities.map((c) => [c.name, c.pubsubTopic, c.contentTopics]), [
+        ['Doodles', '/waku/2/rs/16/32', ['/waku/1/0x8f887122/rfc26', '/waku/1/0xdd22b83d/rfc26', '/waku/1/0xfcb2f421/rfc26']],
+        ['Doodles (shard 64)', '/waku/2/rs/16/64', ['/waku/1/0xfcb2f421/rfc26']],
+      ]);
+      assert.equal(s.settings.communities[0]?.status?.communityId, '0x02a3d2fdb9ac335917bf9d46b38d7496c00bbfadbaf832e8aa61d13ac2b4452084');
+      assert.deepEqual(s.pubsubTopics, ['/waku/2/rs/16/32', '/waku/2/rs/16/64']);
+      k.proc.kill('SIGTERM');
+      assert.equal(await k.exited, 0);
+      // Kept as the dashboard keeps it: a start with the flag again adds nothing twice.
+      const again = run(['--data-dir', dir, '--pubsub-topic', TEST_PUBSUB, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--no-discovery', '--community', link]);
+      running.push(again);
+      await waitFor('the ready line', () => again.lines.length > 0, { timeoutMs: 20_000 });
+      const saved = JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8')) as { communities: unknown[] };
+      assert.equal(saved.communities.length, 2);
+      again.proc.kill('SIGTERM');
+      assert.equal(await again.exited, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   let peerId = '';
   let sentHash = '';

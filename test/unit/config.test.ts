@@ -97,10 +97,22 @@ describe('configuration', () => {
     [['--settle', '5s'], '--settle'],
     [['--settle', '2s', '--clock-margin', '1s', '--heartbeat', '2s'], '--settle'],
     [['--clock-margin', 'never'], '--clock-margin'],
+    [['--community', 'https://status.app/u#zQ3shwQPhRuDJSjVGVBnTjCdgXy5i9WQaeVPdGJD6yTarJQSj'], '--community'],
+    [['--community', 'zQ3shNZQnGqtqxokGkoVtFWnG9v6TJT43E3rfPxzc1eHqx3qJ'], '--community'],
+    [['--community', '0x02a3'], '--community'],
+    [['--community', 'zQ3shYSHp7GoiXaauJMnDcjwU2yNjdzpXLosAWapPS4CFxc11', '--pubsub-topic', '/waku/2/rs/1/0'], '--community'],
   ];
   for (const [argv, field] of bad) {
     it(`refuses ${argv.join(' ')} naming ${field}`, () => assert.equal(fieldOf(() => parseCli(argv)), field));
   }
+
+  it('takes --community as often as given, by link, key or id', () => {
+    const r = parseCli(['--community', 'zQ3shYSHp7GoiXaauJMnDcjwU2yNjdzpXLosAWapPS4CFxc11', '--community', ' 0x02b84843377a24ff498b6c37bd63e2b285c1ee2ccbab82d7a4afa25fff8c5076df ']);
+    assert.ok(r.kind === 'run');
+    assert.deepEqual(r.config.communityRefs, ['zQ3shYSHp7GoiXaauJMnDcjwU2yNjdzpXLosAWapPS4CFxc11', '0x02b84843377a24ff498b6c37bd63e2b285c1ee2ccbab82d7a4afa25fff8c5076df']);
+    const none = parseCli([]);
+    assert.ok(none.kind === 'run' && none.config.communityRefs.length === 0, 'no community: everything on the relayed topics is kept');
+  });
 
   it('parses durations, sizes and addresses', () => {
     assert.equal(parseDuration('x', '90s'), 90_000);

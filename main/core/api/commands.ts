@@ -5,15 +5,37 @@
  * `unavailable`. What a command changes lives in the part it concerns: the
  * runtime settings, and the parts that follow them.
  */
-import type { ApiResult, Community, KeeperCommands, KeeperStatus, LogEntry, Role, SetupInput, StorageInput } from '../../contract/contract.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type {
+  ApiResult,
+  Community,
+  CommunityRefInput,
+  CommunityStorageInput,
+  KeeperCommands,
+  KeeperStatus,
+  LogEntry,
+  RemoveCommunityInput,
+  RemovedCommunities,
+  Role,
+  SetupInput,
+  StorageInput,
+} from '../../contract/contract.ts';
+import type { Archive } from '../archive/archive.ts';
+import { deletionsFor } from '../communities/removal.ts';
+import { statusCommunityEntries } from '../communities/status-community.ts';
 import type { HistoryService } from '../history/history-service.ts';
 import type { RuntimeSettings } from '../settings/runtime-settings.ts';
 import { CommandError, ConfigError, errorMessage } from '../util/errors.ts';
 import type { EventLog } from './event-log.ts';
 import type { StatusPublisher } from './status-publisher.ts';
 
+/** Messages deleted with a removed community per transaction: short ones, so relay and store serving go on between them. */
+const DELETE_BATCH = 2000;
+
 export interface CommandParts {
   settings: RuntimeSettings;
+  /** For deleting a removed community's messages, when asked. */
+  archive: Archive;
   history: HistoryService;
   status: StatusPublisher;
   log: EventLog;
@@ -54,8 +76,36 @@ export class KeeperCommandSet implements KeeperCommands {
   getLog = (): Promise<ApiResult<LogEntry[]>> => this.run(() => this.p.log.recent());
   setup = (input: SetupInput): Promise<ApiResult<null>> => this.change('setup', () => this.p.settings.setup(input));
   setRole = (role: Role): Promise<ApiResult<null>> => this.change('role', () => this.p.settings.setRole(role));
-  addCommunity = (c: Community): Promise<ApiResult<null>> => this.change('community added', () => this.p.settings.addCommunity(c));
-  removeCommunity = (name: string): Promise<ApiResult<null>> => this.change('community removed', () => this.p.settings.removeCommunity(name));
+  /** Derives a Status community's entries from its link, key or id; changes nothing. */
+  previewCommunity = (ref: string): Promise<ApiResult<Community[]>> => this.run(() => statusCommunityEntries({ ref }));
+  addCommunity = (c: Community | CommunityRefInput): Promise<ApiResult<null>> => this.change('community added', () => this.p.settings.addCommunity(c));
+  setCommunityStorage = (input: CommunityStorageInput): Promise<ApiResult<null>> =>
+    this.change('community storage', () => this.p.settings.setCommunityStorage(input));
+
+  /** Stops keeping a community (all entries of a Status one) and, when asked, deletes its messages in short batches. */
+  removeCommunity = (input: string | RemoveCommunityInput): Promise<ApiResult<RemovedCommunities>> =>
+    this.run(async () => {
+      const { name, deleteMessages } = removeInput(input);
+      const removed = this.p.settings.removeCommunity(name);
+      this.p.log.emit({ event: 'settings', change: 'community removed' });
+      let messages = 0;
+      let bytes = 0;
+      if (deleteMessages) {
+        const s = this.p.settings;
+        for (const d of deletionsFor(removed, s.communities, s.config.contentTopics)) {
+          for (;;) {
+            if (!this.p.archive.isOpen) break;
+            const done = this.p.archive.deleteContent(d.pubsubTopic, d.contentTopics, d.keep, DELETE_BATCH);
+            messages += done.messages;
+            bytes += done.bytes;
+            if (done.messages < DELETE_BATCH) break;
+            await nextTurn();
+          }
+        }
+        if (messages > 0) this.p.log.emit({ event: 'retention', policy: 'community-removed', messages, bytes });
+      }
+      return { removed: removed.map((c) => c.name), deletedMessages: messages };
+    });
   addStorePeer = (multiaddr: string): Promise<ApiResult<null>> =>
     this.change('store peer added', () => this.p.settings.addStorePeer(multiaddr, this.p.selfId));
   removeStorePeer = (peerId: string): Promise<ApiResult<null>> =>
@@ -68,4 +118,13 @@ export class KeeperCommandSet implements KeeperCommands {
       await this.p.history.fillNow();
       return null;
     });
+}
+
+function removeInput(input: unknown): { name: string; deleteMessages: boolean } {
+  if (typeof input === 'string') return { name: input, deleteMessages: false };
+  if (typeof input !== 'object' || input === null) throw new ConfigError('name', 'give the community’s name, or { name, deleteMessages }');
+  const { name, deleteMessages } = input as Record<string, unknown>;
+  if (typeof name !== 'string') throw new ConfigError('name', 'must be a string');
+  if (deleteMessages !== undefined && typeof deleteMessages !== 'boolean') throw new ConfigError('deleteMessages', 'must be true or false');
+  return { name, deleteMessages: deleteMessages === true };
 }

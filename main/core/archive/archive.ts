@@ -30,6 +30,7 @@ export class Archive {
   private readonly insertTx: (messages: readonly ArchiveMessage[]) => number;
   private readonly deleteOlderTx: (cutoffNs: bigint, batch: number) => DeletedSummary;
   private readonly deleteOldestTx: (count: number) => DeletedSummary;
+  private readonly deleteContentTx: (pubsubTopic: string, contentTopics: readonly string[] | null, keep: readonly string[], batch: number) => DeletedSummary;
   private closed = false;
   private readonly checkpointer: Checkpointer | null;
 
@@ -47,6 +48,9 @@ export class Archive {
     this.insertTx = db.transaction((messages: readonly ArchiveMessage[]) => this.insertRows(messages));
     this.deleteOlderTx = db.transaction((cutoffNs: bigint, batch: number) => this.deleteOlderRows(cutoffNs, batch));
     this.deleteOldestTx = db.transaction((count: number) => this.deleteOldestRows(count));
+    this.deleteContentTx = db.transaction((pubsubTopic: string, contentTopics: readonly string[] | null, keep: readonly string[], batch: number) =>
+      this.deleteContentRows(pubsubTopic, contentTopics, keep, batch),
+    );
     for (const row of this.stmt.allTopics.all() as { id: number; name: string }[]) {
       this.topicIds.set(row.name, row.id);
       this.topicNames.set(row.id, row.name);
@@ -250,6 +254,34 @@ export class Archive {
       total.messages += s.messages;
       total.bytes += s.bytes;
     }
+    return total;
+  }
+
+  /**
+   * Deletes up to `batch` messages of a pubsub topic on the given content
+   * topics (null: on any), never on one of `keep`: what goes with a removed
+   * community. Call again until it deletes nothing.
+   */
+  deleteContent(pubsubTopic: string, contentTopics: readonly string[] | null, keep: readonly string[], batch: number): DeletedSummary {
+    return this.deleteContentTx(pubsubTopic, contentTopics, keep, batch);
+  }
+
+  private deleteContentRows(pubsubTopic: string, contentTopics: readonly string[] | null, keep: readonly string[], batch: number): DeletedSummary {
+    const total: DeletedSummary = { messages: 0, bytes: 0 };
+    const pubsubId = this.topicIds.get(pubsubTopic);
+    if (pubsubId === undefined) return total;
+    const kept = new Set(keep.map((t) => this.topicIds.get(t)).filter((id) => id !== undefined));
+    const ids =
+      contentTopics === null
+        ? (this.stmt.contentIdsOfTopic.all(pubsubId) as number[])
+        : contentTopics.map((t) => this.topicIds.get(t)).filter((id): id is number => id !== undefined);
+    for (const contentId of ids) {
+      if (kept.has(contentId) || total.messages >= batch) continue;
+      const sizes = this.stmt.deleteOfContent.all(pubsubId, contentId, batch - total.messages) as number[];
+      total.messages += sizes.length;
+      total.bytes += sizes.reduce((a, b) => a + b, 0);
+    }
+    if (total.messages > 0) this.stmt.addToStats.run(pubsubId, -total.messages, -total.bytes);
     return total;
   }
 

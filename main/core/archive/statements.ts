@@ -39,6 +39,14 @@ export function prepareArchiveStatements(db: Database) {
          RETURNING size`,
       )
       .pluck(),
+    contentIdsOfTopic: db.prepare('SELECT DISTINCT content_id FROM messages WHERE pubsub_id = ?').pluck(),
+    deleteOfContent: db
+      .prepare(
+        `DELETE FROM messages WHERE id IN (
+           SELECT id FROM messages WHERE pubsub_id = ? AND content_id = ? LIMIT ?)
+         RETURNING size`,
+      )
+      .pluck(),
     deleteByHash: db.prepare('DELETE FROM messages WHERE hash = ? RETURNING pubsub_id, size').raw(true),
     countInRange: db
       .prepare('SELECT COUNT(*) FROM messages WHERE pubsub_id = ? AND timestamp >= ? AND timestamp <= ?')

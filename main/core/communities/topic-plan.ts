@@ -7,7 +7,7 @@
 import type { Community } from '../../contract/contract.ts';
 import { isValidPubsubTopic, parseShardTopic } from '../message/topics.ts';
 import { CommandError, ConfigError } from '../util/errors.ts';
-import { checkCommunity } from './community.ts';
+import { checkCommunity, checkQuotaBytes, checkRetentionMs, sameCommunity } from './community.ts';
 
 export interface TopicChange {
   added: string[];
@@ -28,7 +28,7 @@ export class TopicPlan {
     this.clusterId = clusterId;
     this.baseTopics = baseTopics;
     this.baseContent = baseContent;
-    this.list = communities.map((c) => ({ ...c, contentTopics: [...c.contentTopics] }));
+    this.list = communities.map((c) => checkCommunity(c));
     this.recompute();
   }
 
@@ -43,7 +43,7 @@ export class TopicPlan {
   }
 
   get communities(): Community[] {
-    return this.list.map((c) => ({ ...c, contentTopics: [...c.contentTopics] }));
+    return this.list.map((c) => ({ ...c, contentTopics: [...c.contentTopics], ...(c.status === undefined ? {} : { status: { ...c.status } }) }));
   }
 
   keeps(contentTopic: string): boolean {
@@ -57,13 +57,27 @@ export class TopicPlan {
 
   /** Adds a community; throws ConfigError on bad input and changes nothing then. */
   add(input: unknown): TopicChange {
-    const c = checkCommunity(input);
-    if (this.list.some((x) => x.name === c.name)) throw new ConfigError('name', `a community named "${c.name}" exists already`);
-    const shard = parseShardTopic(c.pubsubTopic);
-    if (shard !== undefined && shard.clusterId !== this.clusterId) {
-      throw new ConfigError('pubsubTopic', `is on cluster ${shard.clusterId}; this Keeper serves cluster ${this.clusterId}`);
+    return this.addAll([input]);
+  }
+
+  /**
+   * Adds communities together (a Status community's entries, one per pubsub
+   * topic): all of them, or on a bad one none.
+   */
+  addAll(inputs: readonly unknown[]): TopicChange {
+    const next = [...this.list];
+    for (const input of inputs) {
+      const c = checkCommunity(input);
+      if (next.some((x) => x.name === c.name)) throw new ConfigError('name', `a community named "${c.name}" exists already`);
+      const shard = parseShardTopic(c.pubsubTopic);
+      if (shard !== undefined && shard.clusterId !== this.clusterId) {
+        throw new ConfigError('pubsubTopic', `is on cluster ${shard.clusterId}; this Keeper serves cluster ${this.clusterId}`);
+      }
+      const kept = c.status === undefined ? undefined : this.list.find((x) => sameCommunity(x, c));
+      if (kept !== undefined) throw new ConfigError('ref', `this community is kept already, as "${kept.name}"`);
+      next.push(c);
     }
-    return this.change(() => this.list.push(c));
+    return this.change(() => (this.list = next));
   }
 
   /** The topics relayed for this run only, in the order they were added. */
@@ -90,11 +104,35 @@ export class TopicPlan {
     return this.change(() => (this.run = this.run.filter((t) => !drop.has(t))));
   }
 
-  /** Removes a community by name; an unknown name is a not-found CommandError. */
-  remove(name: string): TopicChange {
+  /**
+   * Removes a community by name, and with a Status community every entry of
+   * it (each pubsub topic its traffic uses); an unknown name is a not-found
+   * CommandError. Returns the entries removed with the topic change.
+   */
+  remove(name: string): TopicChange & { removedCommunities: Community[] } {
+    const c = this.find(name);
+    const gone = this.list.filter((x) => sameCommunity(x, c));
+    const change = this.change(() => (this.list = this.list.filter((x) => !gone.includes(x))));
+    return { ...change, removedCommunities: gone.map((x) => ({ ...x, contentTopics: [...x.contentTopics] })) };
+  }
+
+  /**
+   * Sets a community's own quota and retention (null: the archive's), on every
+   * entry of a Status community; throws on bad input and changes nothing then.
+   */
+  setStorage(name: string, quotaBytes: unknown, retentionMs: unknown): Community[] {
+    const c = this.find(name);
+    const quota = checkQuotaBytes(quotaBytes);
+    const retention = checkRetentionMs(retentionMs);
+    this.list = this.list.map((x) => (sameCommunity(x, c) ? { ...x, quotaBytes: quota, retentionMs: retention } : x));
+    return this.communities.filter((x) => sameCommunity(x, c));
+  }
+
+  private find(name: unknown): Community {
+    if (typeof name !== 'string') throw new ConfigError('name', 'must be a string');
     const c = this.list.find((x) => x.name === name);
     if (c === undefined) throw new CommandError('not-found', `no community named "${name}"`, 'name');
-    return this.change(() => (this.list = this.list.filter((x) => x !== c)));
+    return c;
   }
 
   private change(edit: () => void): TopicChange {

@@ -8,6 +8,7 @@ import { isValidContentTopic, isValidPubsubTopic, parseShardTopic, shardTopic } 
 import { parseProtectedShard } from '../message/protected-shards.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../message/validate.ts';
 import type { MessageRules } from '../message/validate.ts';
+import { statusCommunityEntries } from '../communities/status-community.ts';
 import { STATUS_CLUSTER_ID, STATUS_MAX_MESSAGE_BYTES, STATUS_PROTECTED_SHARDS, STATUS_PUBSUB_TOPICS } from '../communities/status-network.ts';
 import { multiaddr } from '@multiformats/multiaddr';
 import { DAY_MS, nsToMs } from '../util/time.ts';
@@ -26,6 +27,8 @@ export interface KeeperConfig {
   listen: string[] | undefined;
   peers: string[];
   storePeers: string[];
+  /** Status communities to keep (--community): links, zQ3… keys or 0x… ids; kept from this start on, saved as the dashboard's. */
+  communityRefs: string[];
   fillQuorum: number;
   retentionMs: number;
   quotaBytes: number;
@@ -95,6 +98,7 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     listen: undefined,
     peers: [],
     storePeers: [],
+    communityRefs: [],
     fillQuorum: 2,
     retentionMs: 30 * DAY_MS,
     quotaBytes: 10 * 1000 ** 3,
@@ -205,6 +209,10 @@ export function validateConfig<C extends Readonly<KeeperConfig>>(c: C): C {
   for (const a of c.listen ?? []) checkMultiaddr('--listen', a, false);
   for (const a of c.peers) checkMultiaddr('--peer', a, true);
   for (const a of c.storePeers) checkMultiaddr('--store-peer', a, true);
+  for (const ref of c.communityRefs) statusCommunityEntries(ref, '--community');
+  if (c.communityRefs.length > 0 && c.clusterId !== STATUS_CLUSTER_ID) {
+    throw new ConfigError('--community', `Status communities live on cluster ${STATUS_CLUSTER_ID}; this Keeper serves cluster ${c.clusterId}`);
+  }
   if (!Number.isInteger(c.fillQuorum) || c.fillQuorum < 1) throw new ConfigError('--fill-quorum', 'must be a whole number of at least 1');
   if (c.dataDir.trim() === '') throw new ConfigError('--data-dir', 'must not be empty');
   if (c.heartbeatMs < 100) throw new ConfigError('--heartbeat', 'must be at least 100ms');
@@ -245,6 +253,10 @@ the Status shards of cluster 16 with its data in the user's data directory.
   --pubsub-topic T          pubsub topic to relay and archive (repeatable;
                             default: /waku/2/rs/16/{32,64}, the Status communities')
   --content-topic C         archive only these content topics (repeatable)
+  --community LINK|KEY|ID   keep a Status community: its link (https://status.app/c/…#zQ3…),
+                            key (zQ3…) or id (0x…); its shards and content topics are
+                            derived and kept from now on (repeatable). With none, every
+                            content topic on the relayed pubsub topics is kept
   --listen MULTIADDR        listen address (repeatable; default tcp 60000, ws 8000)
   --peer MULTIADDR          dial and relay with this peer (repeatable)
   --store-peer MULTIADDR    also ask this peer for history (repeatable)
@@ -302,6 +314,7 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         'data-dir': { type: 'string' },
         'pubsub-topic': { type: 'string', multiple: true },
         'content-topic': { type: 'string', multiple: true },
+        community: { type: 'string', multiple: true },
         listen: { type: 'string', multiple: true },
         peer: { type: 'string', multiple: true },
         'store-peer': { type: 'string', multiple: true },
@@ -344,6 +357,7 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
   if (v.listen !== undefined) config.listen = v.listen;
   if (v.peer !== undefined) config.peers = v.peer;
   if (v['store-peer'] !== undefined) config.storePeers = v['store-peer'];
+  if (v.community !== undefined) config.communityRefs = v.community.map((ref) => ref.trim());
   if (v['fill-quorum'] !== undefined) config.fillQuorum = parsePositiveInt('--fill-quorum', v['fill-quorum'], 16);
   if (v.retention !== undefined) config.retentionMs = parseDuration('--retention', v.retention);
   if (v.quota !== undefined) config.quotaBytes = parseSize('--quota', v.quota);

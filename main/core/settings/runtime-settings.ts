@@ -6,7 +6,8 @@
  * read-only: a command-line flag wins over a saved setting for its run.
  */
 import { EventEmitter } from 'node:events';
-import type { Community, Role, SetupInput, StorageInput } from '../../contract/contract.ts';
+import type { Community, CommunityRefInput, CommunityStorageInput, Role, SetupInput, StorageInput } from '../../contract/contract.ts';
+import { isCommunityRef, statusCommunityEntries } from '../communities/status-community.ts';
 import { TopicPlan } from '../communities/topic-plan.ts';
 import type { TopicChange } from '../communities/topic-plan.ts';
 import { CommandError, ConfigError, errorMessage } from '../util/errors.ts';
@@ -21,6 +22,7 @@ import type { Settings } from './settings-file.ts';
 export type SettingsChange =
   | ({ kind: 'topics' } & TopicChange)
   | { kind: 'storage' }
+  | { kind: 'community-storage'; communities: Community[] }
   | { kind: 'role' }
   | { kind: 'store-peer-added'; peer: PeerAddress }
   | { kind: 'store-peer-removed'; peerId: string };
@@ -53,9 +55,33 @@ export class RuntimeSettings extends EventEmitter<SettingsEvents> {
     this.storePeerAddrs = [...new Set([...config.storePeers, ...saved.storePeers])];
   }
 
-  /** Reads settings.json from the config's data dir (a bad file is a ConfigError naming it). */
+  /**
+   * Reads settings.json from the config's data dir (a bad file is a ConfigError
+   * naming it), and keeps the --community communities not kept yet, saving
+   * them as the dashboard would: kept from this start on.
+   */
   static load(config: Readonly<KeeperConfig>): RuntimeSettings {
-    return new RuntimeSettings(config, loadSettings(config.dataDir));
+    const settings = new RuntimeSettings(config, loadSettings(config.dataDir));
+    settings.keepFlagCommunities();
+    return settings;
+  }
+
+  private keepFlagCommunities(): void {
+    const kept = this.plan.communities;
+    const fresh = this.config.communityRefs
+      .map((ref) => statusCommunityEntries(ref, '--community'))
+      .filter((entries, i, all) => {
+        const id = entries[0]?.status?.communityId;
+        return !kept.some((c) => c.status?.communityId === id) && all.findIndex((e) => e[0]?.status?.communityId === id) === i;
+      });
+    if (fresh.length === 0) return;
+    try {
+      this.plan.addAll(fresh.flat());
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError('--community', err.message);
+      throw err;
+    }
+    this.persist(() => undefined);
   }
 
   get role(): Role | null {
@@ -95,7 +121,7 @@ export class RuntimeSettings extends EventEmitter<SettingsEvents> {
   setup(input: SetupInput): void {
     checkRole(input?.role);
     checkStorage(input.quotaBytes, this.retentionMs);
-    const topics = input.community === null || input.community === undefined ? null : this.plan.add(input.community);
+    const topics = input.community === null || input.community === undefined ? null : this.plan.addAll(entriesOf(input.community));
     this.persist((s) => {
       s.role = input.role;
       s.quotaBytes = input.quotaBytes;
@@ -112,17 +138,43 @@ export class RuntimeSettings extends EventEmitter<SettingsEvents> {
     this.emit('change', { kind: 'role' });
   }
 
-  addCommunity(community: Community): void {
-    const topics = this.plan.add(community);
+  /**
+   * Keeps a community: given by its topics, or as a Status link, key or id
+   * (its entries derived, one per pubsub topic). Returns the entries added.
+   */
+  addCommunity(input: Community | CommunityRefInput): Community[] {
+    const before = new Set(this.plan.communities.map((c) => c.name));
+    const topics = this.plan.addAll(entriesOf(input));
     this.persist(() => undefined);
     this.emit('change', { kind: 'topics', ...topics });
+    return this.plan.communities.filter((c) => !before.has(c.name));
   }
 
-  removeCommunity(name: string): void {
+  /** Stops keeping a community (every entry of a Status community); returns the entries removed. */
+  removeCommunity(name: string): Community[] {
     if (typeof name !== 'string') throw new ConfigError('name', 'must be a string');
-    const topics = this.plan.remove(name);
+    const { removedCommunities, ...topics } = this.plan.remove(name);
     this.persist(() => undefined);
     this.emit('change', { kind: 'topics', ...topics });
+    return removedCommunities;
+  }
+
+  /** Sets a community's own quota and retention (null: the archive's); every entry of a Status community gets them. */
+  setCommunityStorage(input: CommunityStorageInput): Community[] {
+    if (typeof input !== 'object' || input === null) throw new ConfigError('input', 'must be { name, quotaBytes, retentionMs }');
+    if (typeof input.retentionMs === 'number' && input.retentionMs <= this.config.settleMs) {
+      throw new ConfigError('retentionMs', 'is shorter than the settle time');
+    }
+    const before = this.plan.communities;
+    const changed = this.plan.setStorage(input.name, input.quotaBytes, input.retentionMs);
+    try {
+      this.persist(() => undefined);
+    } catch (err) {
+      for (const c of before) this.plan.setStorage(c.name, c.quotaBytes ?? null, c.retentionMs ?? null);
+      throw err;
+    }
+    this.emit('change', { kind: 'community-storage', communities: changed });
+    return changed;
   }
 
   /**
@@ -187,6 +239,11 @@ export class RuntimeSettings extends EventEmitter<SettingsEvents> {
     saveSettings(this.config.dataDir, next);
     this.saved = next;
   }
+}
+
+/** The entries a community input stands for: itself, or a Status community's derived ones. */
+function entriesOf(input: unknown): unknown[] {
+  return isCommunityRef(input) ? statusCommunityEntries(input) : [input];
 }
 
 function checkRole(role: unknown): asserts role is Role {

@@ -6,9 +6,13 @@
 import type {
   ApiResult,
   Community,
+  CommunityRefInput,
+  CommunityStorageInput,
   KeeperApi,
   KeeperStatus,
   LogEntry,
+  RemoveCommunityInput,
+  RemovedCommunities,
   Role,
   SetupInput,
   StorageInput,
@@ -46,8 +50,10 @@ export class HttpApi implements KeeperApi {
   getLog = (): Promise<ApiResult<LogEntry[]>> => this.call('getLog');
   setup = (input: SetupInput): Promise<ApiResult<null>> => this.call('setup', input);
   setRole = (role: Role): Promise<ApiResult<null>> => this.call('setRole', role);
-  addCommunity = (community: Community): Promise<ApiResult<null>> => this.call('addCommunity', community);
-  removeCommunity = (name: string): Promise<ApiResult<null>> => this.call('removeCommunity', name);
+  previewCommunity = (ref: string): Promise<ApiResult<Community[]>> => this.call('previewCommunity', ref);
+  addCommunity = (community: Community | CommunityRefInput): Promise<ApiResult<null>> => this.call('addCommunity', community);
+  removeCommunity = (input: string | RemoveCommunityInput): Promise<ApiResult<RemovedCommunities>> => this.call('removeCommunity', input);
+  setCommunityStorage = (input: CommunityStorageInput): Promise<ApiResult<null>> => this.call('setCommunityStorage', input);
   addStorePeer = (multiaddr: string): Promise<ApiResult<null>> => this.call('addStorePeer', multiaddr);
   removeStorePeer = (peerId: string): Promise<ApiResult<null>> => this.call('removeStorePeer', peerId);
   setStorage = (input: StorageInput): Promise<ApiResult<null>> => this.call('setStorage', input);
