@@ -130,7 +130,8 @@ export class Keeper {
       onError: (err) => emit({ event: 'error', message: `retention failed: ${errorMessage(err)}` }),
     });
     settings.on('change', (c) => {
-      if (c.kind === 'storage' || c.kind === 'topics') this.retention.runSoon();
+      // The archive's storage, and communities (their own quotas and retention) changing.
+      if (c.kind !== 'role' && c.kind !== 'store-peer-added' && c.kind !== 'store-peer-removed') this.retention.runSoon();
     });
     const startedAtMs = Date.now();
     this.status = new StatusPublisher(

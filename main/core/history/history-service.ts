@@ -7,8 +7,6 @@
  * or each whole pubsub topic when no content topic is kept.
  */
 import type { CommunityHistory, HistoryStatus, KeeperEvent, TopicHistory } from '../../contract/contract.ts';
-import type { DeletedSummary } from '../archive/types.ts';
-import { END_OF_TIME_NS } from '../archive/retention.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { ArchiveWriter } from '../archive/writer.ts';
 import type { KeeperConfig } from '../settings/config.ts';
@@ -195,29 +193,20 @@ export class HistoryService {
   }
 
   /**
-   * Deletes the held messages of a community no longer kept (the dashboard's
-   * "delete its messages" choice): its content topics that no kept scope
-   * still keeps, in batches. Coverage that vouched for them (a whole topic
-   * kept before) no longer describes the archive and goes too, except the
-   * kept scopes' own, which may be asked again.
+   * A removed community's messages were deleted (the dashboard's "delete its
+   * messages" choice): coverage of scopes no longer kept that contain it — a
+   * whole topic kept before — vouched for them and no longer describes the
+   * archive. Each kept scope it vouched for gets a copy of it first (their
+   * messages are still held), then it goes; a community kept again later
+   * starts with its past missing.
    */
-  async deleteMessagesOf(scope: Scope): Promise<DeletedSummary> {
-    const target = scopeOf(scope.pubsubTopic, scope.contentTopics);
-    const stillKept = new Set(this.kept.filter((k) => k.pubsubTopic === target.pubsubTopic).flatMap((k) => k.contentTopics));
-    const topics = target.contentTopics.filter((t) => !stillKept.has(t));
-    const total: DeletedSummary = { messages: 0, bytes: 0 };
-    if (topics.length === 0) return total;
+  messagesDeleted(deleted: Scope): void {
+    const target = scopeOf(deleted.pubsubTopic, deleted.contentTopics);
     const keptIds = new Set(this.kept.map((k) => k.id));
-    for (const r of this.store.scopes()) if (!keptIds.has(r.id) && contains(r, target)) this.store.removeScope(r.id);
-    for (;;) {
-      if (!this.archive.isOpen) break;
-      const d = this.archive.deleteOldestOf(target.pubsubTopic, topics, 2000, END_OF_TIME_NS);
-      total.messages += d.messages;
-      total.bytes += d.bytes;
-      if (d.messages === 0) break;
-      await new Promise((resolve) => setImmediate(resolve));
+    for (const r of this.store.scopes()) {
+      if (keptIds.has(r.id) || !contains(r, target)) continue;
+      this.store.handDown(r.id, this.kept.filter((k) => contains(r, k)).map((k) => k.id));
     }
-    return total;
   }
 
   /**
@@ -300,8 +289,8 @@ export class HistoryService {
       this.filler.trigger();
     } else if (change.kind === 'store-peer-removed') {
       this.peers.remove(change.peerId);
-    } else if (change.kind === 'topics' || change.kind === 'storage') {
-      // Communities, their topics, their quotas and retention live in the plan.
+    } else if (change.kind !== 'role') {
+      // Topics, communities and their own quotas and retention all live in the plan (whatever the change is called).
       this.syncScopes();
     }
   };

@@ -176,6 +176,15 @@ export class HistoryStore {
     });
   }
 
+  /** Copies a scope's coverage to each of `heirs`, then removes it: what it vouched for stays vouched for, in their own names. */
+  handDown(id: number, heirs: readonly number[]): void {
+    this.archive.transaction(() => {
+      for (const heir of heirs) if (heir !== id) this.s.copyCoverage.run(heir, id);
+      this.s.deleteCoverageOfScope.run(id);
+      this.s.deleteScope.run(id);
+    });
+  }
+
   /** The id of a pubsub topic's whole-topic scope, made when there is none. */
   private wholeTopicId(pubsubTopic: string, nowMs: number): number {
     return this.ensureScope({ pubsubTopic, contentTopics: [] }, null, nowMs).id;
