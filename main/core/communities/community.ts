@@ -24,5 +24,10 @@ export function checkCommunity(c: unknown): Community {
   // Content topics are free strings (as nwaku takes them); blank lines of a form are dropped.
   const topics = [...new Set((contentTopics as string[]).map((t) => t.trim()))].filter(isValidContentTopic);
   if (topics.length > MAX_COMMUNITY_CONTENT_TOPICS) throw new ConfigError('contentTopics', `at most ${MAX_COMMUNITY_CONTENT_TOPICS} content topics`);
-  return { name: name.trim(), pubsubTopic, contentTopics: topics };
+  const out: Community = { name: name.trim(), pubsubTopic, contentTopics: topics };
+  // A community's own storage, as settings.json keeps it (the commands that set it check it).
+  const { quotaBytes, retentionMs } = c as Record<string, unknown>;
+  if (typeof quotaBytes === 'number' && Number.isFinite(quotaBytes) && quotaBytes > 0) out.quotaBytes = quotaBytes;
+  if (typeof retentionMs === 'number' && Number.isFinite(retentionMs) && retentionMs > 0) out.retentionMs = retentionMs;
+  return out;
 }
