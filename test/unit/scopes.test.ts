@@ -172,6 +172,21 @@ describe('community retention', () => {
     archive.close();
   });
 
+  it("a community's counters follow every way messages leave the archive", () => {
+    const archive = Archive.open(':memory:');
+    archive.insert([...Array.from({ length: 10 }, (_, i) => msg('/x/1', i)), ...Array.from({ length: 10 }, (_, i) => msg('/y/1', 100 + i))]);
+    const size = archive.contentStats(T, ['/x/1']).bytes / 10;
+    archive.deleteOlderThan(BigInt(1_000_000 + 3) * 1_000_000n, 100);
+    assert.deepEqual(archive.contentStats(T, ['/x/1']), { messages: 7, bytes: 7 * size, oldest: BigInt(1_000_000 + 3) * 1_000_000n });
+    archive.deleteOldest(9);
+    assert.equal(archive.contentStats(T, ['/x/1']).messages, 0);
+    assert.equal(archive.contentStats(T, ['/y/1']).messages, 8);
+    assert.equal(archive.contentStats(T, ['/x/1', '/y/1']).bytes, 8 * size);
+    archive.connection.prepare('DELETE FROM messages').run();
+    assert.deepEqual(archive.contentStats(T, ['/y/1']), { messages: 0, bytes: 0, oldest: null }, 'any delete, by any path');
+    archive.close();
+  });
+
   it('a community with its own retention loses what is older than it, the others nothing', async () => {
     const archive = Archive.open(':memory:');
     archive.insert([msg('/x/1', 0), msg('/x/1', 10_000), msg('/y/1', 0)]);

@@ -230,12 +230,11 @@ export class Archive {
   private deleteOlderRows(cutoffNs: bigint, batch: number): DeletedSummary {
     const total: DeletedSummary = { messages: 0, bytes: 0 };
     for (const [pubsubId] of this.stmt.topicStats.all() as [number, number, number][]) {
-      const rows = this.stmt.deleteOlderOfTopic.all(pubsubId, cutoffNs, batch) as [number, number][];
-      if (rows.length === 0) continue;
-      const bytes = rows.reduce((a, r) => a + r[1], 0);
-      this.stmt.addToStats.run(pubsubId, -rows.length, -bytes);
-      for (const [contentId, size] of rows) this.stmt.addToContentStats.run(pubsubId, contentId, -1, -size);
-      total.messages += rows.length;
+      const sizes = this.stmt.deleteOlderOfTopic.all(pubsubId, cutoffNs, batch) as number[];
+      if (sizes.length === 0) continue;
+      const bytes = sizes.reduce((a, b) => a + b, 0);
+      this.stmt.addToStats.run(pubsubId, -sizes.length, -bytes);
+      total.messages += sizes.length;
       total.bytes += bytes;
     }
     return total;
@@ -283,12 +282,11 @@ export class Archive {
     }
     candidates.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     for (const [id] of candidates.slice(0, count)) {
-      const r = this.stmt.deleteById.get(id) as [number, number, number] | undefined;
+      const r = this.stmt.deleteById.get(id) as [number, number] | undefined;
       if (r === undefined) continue;
-      this.stmt.addToStats.run(r[0], -1, -r[2]);
-      this.stmt.addToContentStats.run(r[0], r[1], -1, -r[2]);
+      this.stmt.addToStats.run(r[0], -1, -r[1]);
       total.messages++;
-      total.bytes += r[2];
+      total.bytes += r[1];
     }
     return total;
   }
@@ -301,9 +299,8 @@ export class Archive {
   private deleteOldestRows(count: number): DeletedSummary {
     const removed = new Map<number, DeletedSummary>();
     for (const row of this.scanner.oldest(count)) {
-      const r = this.stmt.deleteByHash.get(row[0]) as [number, number, number] | undefined;
+      const r = this.stmt.deleteByHash.get(row[0]) as [number, number] | undefined;
       if (r === undefined) continue;
-      this.stmt.addToContentStats.run(r[0], r[2], -1, -r[1]);
       const s = removed.get(r[0]) ?? { messages: 0, bytes: 0 };
       s.messages++;
       s.bytes += r[1];

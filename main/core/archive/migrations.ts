@@ -156,6 +156,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       INSERT INTO content_stats (pubsub_id, content_id, messages, bytes)
         SELECT pubsub_id, content_id, COUNT(*), SUM(size) FROM messages GROUP BY pubsub_id, content_id;
+      -- Whatever deletes messages (age, quota, a community's limits, a removed community) keeps them right.
+      CREATE TRIGGER content_stats_on_delete AFTER DELETE ON messages BEGIN
+        UPDATE content_stats SET messages = messages - 1, bytes = bytes - OLD.size
+         WHERE pubsub_id = OLD.pubsub_id AND content_id = OLD.content_id;
+      END;
     `,
   },
 ];

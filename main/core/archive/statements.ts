@@ -33,7 +33,7 @@ export function prepareArchiveStatements(db: Database) {
       .prepare('SELECT id, timestamp FROM messages WHERE pubsub_id = ? AND content_id = ? AND timestamp < ? ORDER BY timestamp LIMIT ?')
       .raw(true)
       .safeIntegers(true),
-    deleteById: db.prepare('DELETE FROM messages WHERE id = ? RETURNING pubsub_id, content_id, size').raw(true),
+    deleteById: db.prepare('DELETE FROM messages WHERE id = ? RETURNING pubsub_id, size').raw(true),
     topicStats: db.prepare('SELECT pubsub_id, messages, bytes FROM topic_stats ORDER BY pubsub_id').raw(true),
     oldestOfTopic: db
       .prepare('SELECT timestamp FROM messages WHERE pubsub_id = ? ORDER BY timestamp ASC LIMIT 1')
@@ -50,10 +50,10 @@ export function prepareArchiveStatements(db: Database) {
       .prepare(
         `DELETE FROM messages WHERE id IN (
            SELECT id FROM messages WHERE pubsub_id = ? AND timestamp < ? ORDER BY timestamp LIMIT ?)
-         RETURNING content_id, size`,
+         RETURNING size`,
       )
-      .raw(true),
-    deleteByHash: db.prepare('DELETE FROM messages WHERE hash = ? RETURNING pubsub_id, size, content_id').raw(true),
+      .pluck(),
+    deleteByHash: db.prepare('DELETE FROM messages WHERE hash = ? RETURNING pubsub_id, size').raw(true),
     countInRange: db
       .prepare('SELECT COUNT(*) FROM messages WHERE pubsub_id = ? AND timestamp >= ? AND timestamp <= ?')
       .pluck(),
