@@ -2,8 +2,8 @@
  * Filling one window (at most a UTC day of one scope: a community's content
  * topics on its pubsub topic, or a whole pubsub topic) from store peers, hash
  * first, as status-go's backfill does it. A community's window is asked with
- * its content topics as the filter (ten a query, the store's limit), so only
- * its own messages travel.
+ * its content topics as the filter (list-hashes asks ten a query, the store's
+ * limit), so only its own messages travel.
  *
  * An answer counts only for what the answering peer attests it held: each
  * peer that speaks the coverage protocol is first asked what it holds of the
@@ -36,7 +36,7 @@ import { errorMessage } from '../util/errors.ts';
 import { coveredByAtLeast, intersect, normalize, subtract, totalLength } from '../util/intervals.ts';
 import type { Interval } from '../util/intervals.ts';
 import { msToNs, nsToMs } from '../util/time.ts';
-import { MAX_CONTENT_TOPICS } from '../store/codec.ts';
+import { MAX_CONTENT_TOPICS as MAX_COVERAGE_TOPICS } from '../coverage/codec.ts';
 
 /** Fetched messages are stored this many at a time. */
 const STORE_BATCH = 1000;
@@ -129,9 +129,9 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
   const askCoverage = async (peerId: string): Promise<Interval[] | null | undefined> => {
     if (!peers.mayAttest(peerId)) return null;
     try {
-      // A question names at most ten content topics: a larger scope is held where every part of it is.
+      // A question names at most 100 content topics: a larger scope is held where every part of it is.
       let held: Interval[] = [window];
-      for (const part of topicChunks(contentTopics)) {
+      for (const part of topicChunks(contentTopics, MAX_COVERAGE_TOPICS)) {
         held = intersect(held, await d.attest(peerId, { pubsubTopic, contentTopics: part, range: window }, o.signal));
         if (held.length === 0) break;
       }
@@ -300,11 +300,11 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
   return { result, note, answeredBy: [...attested.keys()] };
 }
 
-/** Content topics in groups a Store or coverage query takes; the whole topic is one empty group. */
-function topicChunks(contentTopics: readonly string[]): string[][] {
+/** Content topics in groups of at most `max`, as one question takes them; the whole topic is one empty group. */
+function topicChunks(contentTopics: readonly string[], max: number): string[][] {
   if (contentTopics.length === 0) return [[]];
   const out: string[][] = [];
-  for (let i = 0; i < contentTopics.length; i += MAX_CONTENT_TOPICS) out.push(contentTopics.slice(i, i + MAX_CONTENT_TOPICS));
+  for (let i = 0; i < contentTopics.length; i += max) out.push(contentTopics.slice(i, i + max));
   return out;
 }
 
