@@ -13,6 +13,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Libp2p } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { askCoverage } from '../../main/core/coverage/client.ts';
 import type { Community, CommunityHistory, KeeperStatus } from '../../main/contract/contract.ts';
 import { Archive } from '../../main/core/archive/archive.ts';
 import { migrate } from '../../main/core/archive/migrations.ts';
@@ -246,6 +248,30 @@ describe('coverage per community', () => {
     } finally {
       archive.close();
     }
+  });
+
+  it('answers coverage questions per community: what the community held, nothing of one kept later or of the whole topic', async () => {
+    const now = Date.now();
+    const dir = tempDataDir();
+    seedArchive(dir, messagesOf(CX, 10, now - 40 * 60_000, 60_000));
+    seedCommunityOnline(dir, X, { start: now - HOUR, end: now });
+    saveSettings(dir, { role: 'volunteer', communities: [X], storePeers: [] });
+    const k = await keeper(dir);
+    assert.ok((await k.keeper.commands.addCommunity(Y)).ok);
+    const range = { start: now - 50 * 60_000, end: now - 10 * 60_000 };
+    const ask = (contentTopics: string[]) =>
+      askCoverage(bystander, peerIdFromString(k.peerId), multiaddr(k.tcpAddr), { pubsubTopic: TEST_PUBSUB, contentTopics, range });
+    const margin = 200; // the test config's clock margin
+    assert.deepEqual(await ask([CX]), [range], 'X was kept, online, all along');
+    assert.deepEqual(await ask([CY]), [], 'Y is kept from now: its past is not attested before it is filled');
+    assert.deepEqual(await ask([CX, CY]), [], 'no kept community holds both');
+    assert.deepEqual(await ask([]), [], 'the whole topic is not kept');
+    const recent = await askCoverage(bystander, peerIdFromString(k.peerId), multiaddr(k.tcpAddr), {
+      pubsubTopic: TEST_PUBSUB,
+      contentTopics: [CX],
+      range: { start: now - HOUR + margin, end: now - 5 * 60_000 },
+    });
+    assert.deepEqual(recent, [{ start: now - HOUR + margin, end: now - 5 * 60_000 }]);
   });
 
   it('an archive of schema 4 that kept everything on the topic keeps its coverage, and lends it to a community kept later', async () => {
