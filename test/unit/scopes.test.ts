@@ -129,14 +129,15 @@ describe('coverage recorded before scopes (schema 4)', () => {
     }
   });
 
-  it('a Keeper that kept a community keeps the coverage for that community only, not for one added later', () => {
+  it('a Keeper that kept a community keeps the coverage for that community only, from its first message on, not for one added later', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keeper-scopes-'));
     try {
       const archive = Archive.open(v4Archive(dir));
       const store = new HistoryStore(archive);
       store.settleLegacy([scopeOf(T, ['/x/1'])], 10_000);
       assert.deepEqual(store.scopes().map((s) => s.contentTopics), [['/x/1']]);
-      assert.deepEqual(verifiedHeld(store.coverageOf(scopeOf(T, ['/x/1'])), { marginMs: 0 }), [{ start: 500, end: 5000 }]);
+      // Schema 4 may have counted /x/1 covered from before it was kept: before its first message (2000) it is asked again.
+      assert.deepEqual(verifiedHeld(store.coverageOf(scopeOf(T, ['/x/1'])), { marginMs: 0 }), [{ start: 2000, end: 5000 }]);
       assert.deepEqual(verifiedHeld(store.coverageOf(scopeOf(T, ['/y/1'])), { marginMs: 0 }), [], 'relay archived only /x/1 then');
       assert.deepEqual(verifiedHeld(store.coverageOf(scopeOf(T, [])), { marginMs: 0 }), []);
       archive.close();

@@ -81,6 +81,11 @@ function prepareStatements(db: Database) {
       `INSERT INTO coverage (scope_id, pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms)
        SELECT ?, pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms FROM coverage WHERE scope_id = ?`,
     ),
+    copyCoverageFrom: db.prepare(
+      `INSERT INTO coverage (scope_id, pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms)
+       SELECT ?, pubsub_topic, kind, MAX(start_ms, ?), end_ms, verified, attested, peers, messages, recorded_ms
+         FROM coverage WHERE scope_id = ? AND end_ms > ?`,
+    ),
     insertCoverage: db.prepare(
       `INSERT INTO coverage (scope_id, pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -157,7 +162,11 @@ export class HistoryStore {
    * Keeper starts with after the upgrade are the only record of which that was.
    * Kept whole now: the coverage is the topic's, and so every community's on it.
    * Kept by content topics: it holds each scope kept on the topic now (and no
-   * community added later). A topic kept no more stays unsettled until it is.
+   * community added later) — but only from that scope's oldest message on:
+   * schema 4 counted a community added to a kept topic as covered since the
+   * topic was, so the stretch before a community's first message is asked
+   * of peers again rather than believed. A topic kept no more stays unsettled
+   * until it is.
    */
   settleLegacy(kept: readonly Scope[], nowMs: number): void {
     const legacy = (this.s.allScopes.all() as RawScope[]).filter((r) => r.content_topics === null);
@@ -168,7 +177,14 @@ export class HistoryStore {
         if (targets.length === 0) continue;
         for (const t of targets) {
           const record = this.ensureScope(t, null, Math.min(nowMs, old.kept_since_ms));
-          this.s.copyCoverage.run(record.id, old.id);
+          if (t.contentTopics.length === 0) {
+            this.s.copyCoverage.run(record.id, old.id);
+            continue;
+          }
+          const oldest = this.archive.contentStats(t.pubsubTopic, t.contentTopics).oldest;
+          if (oldest === null) continue;
+          const fromMs = Number(oldest / 1_000_000n);
+          this.s.copyCoverageFrom.run(record.id, fromMs, old.id, fromMs);
         }
         this.s.deleteCoverageOfScope.run(old.id);
         this.s.deleteScope.run(old.id);
