@@ -6,12 +6,12 @@
  * others that ask. Coverage is kept per scope (scope.ts): each kept community,
  * or each whole pubsub topic when no content topic is kept.
  */
-import type { CommunityHistory, HistoryStatus, KeeperEvent, TopicHistory } from '../../contract/contract.ts';
+import type { HistoryStatus, KeeperEvent } from '../../contract/contract.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { ArchiveWriter } from '../archive/writer.ts';
 import type { KeeperConfig } from '../settings/config.ts';
 import type { RuntimeSettings, SettingsChange } from '../settings/runtime-settings.ts';
-import { commonCoverage, overallShares, topicHistory } from './completeness.ts';
+import { overallShares } from './completeness.ts';
 import { ConsistencyChecker } from './consistency.ts';
 import { verifiedHeld } from './completeness.ts';
 import type { HistoryDeps } from './deps.ts';
@@ -20,9 +20,11 @@ import { askCoverage } from '../coverage/client.ts';
 import { storeQueryRaw } from '../store/client.ts';
 import { GapFiller } from './filler.ts';
 import { HistoryStore } from './history-store.ts';
-import { contains, keptScopes, scopeOf } from './scope.ts';
-import type { KeptScope, Scope } from './scope.ts';
-import { nsToMs } from '../util/time.ts';
+import { KeptScopes } from './kept-scopes.ts';
+import type { KeptScopeRecord } from './kept-scopes.ts';
+import type { Scope } from './scope.ts';
+import { communityFigures, topicFigures } from './scope-figures.ts';
+import type { FigureSources } from './scope-figures.ts';
 import { clip, intersect, totalLength } from '../util/intervals.ts';
 import type { Interval } from '../util/intervals.ts';
 import { StorePeerRegistry } from './store-peers.ts';
@@ -44,15 +46,6 @@ export interface HistoryServiceOptions {
   emit: (e: KeeperEvent) => void;
 }
 
-/** A kept scope with its record: the id its coverage is under, and since when it is kept. */
-export interface KeptScopeRecord extends KeptScope {
-  id: number;
-  keptSinceMs: number;
-}
-
-/** Share of a community's quota at which its oldest held message bounds its window (as the archive's). */
-const QUOTA_FULL = 0.9;
-
 type Timings = Pick<
   KeeperConfig,
   'fillQuorum' | 'heartbeatMs' | 'settleMs' | 'clockMarginMs' | 'fillIntervalMs' | 'checkIntervalMs' | 'maxFillPagesPerWindow'
@@ -67,9 +60,8 @@ export class HistoryService {
   private readonly checker: ConsistencyChecker;
   private readonly fillQuorum: number;
   private readonly marginMs: number;
-  private readonly archive: Archive;
   /** The scopes kept now, with their records: the one list uptime, filling, answers and figures go by. */
-  private kept: KeptScopeRecord[] = [];
+  private readonly scopes: KeptScopes;
   private started = false;
 
   constructor(o: HistoryServiceOptions) {
@@ -77,7 +69,6 @@ export class HistoryService {
     this.settings = o.settings;
     this.fillQuorum = config.fillQuorum;
     this.marginMs = config.clockMarginMs;
-    this.archive = o.archive;
     this.store = new HistoryStore(o.archive);
     this.peers = new StorePeerRegistry(this.store, o.selfId, { isConnected: o.isConnected });
     const plan = o.settings.plan;
@@ -101,8 +92,9 @@ export class HistoryService {
       rules: o.settings.rules,
       emit: o.emit,
     };
-    this.syncScopes();
-    this.uptime = new UptimeTracker(this.store, () => this.kept, o.isOnline, {
+    this.scopes = new KeptScopes(this.store, o.archive, () => o.settings.plan, () => o.settings.retentionMs);
+    this.scopes.sync();
+    this.uptime = new UptimeTracker(this.store, () => this.scopes.list, o.isOnline, {
       heartbeatMs: config.heartbeatMs,
       onChange: (_topic, online) => {
         if (online) this.filler.onlineAgain();
@@ -110,8 +102,8 @@ export class HistoryService {
     });
     this.filler = new GapFiller(deps, {
       fillQuorum: config.fillQuorum,
-      scopes: () => this.kept,
-      scopeHorizon: (scope) => this.horizonOf(scope.id),
+      scopes: () => this.scopes.list,
+      scopeHorizon: (scope) => this.scopes.horizonOf(scope.id),
       retentionMs: () => o.settings.retentionMs,
       quotaBytes: () => o.settings.quotaBytes,
       settleMs: config.settleMs,
@@ -156,72 +148,30 @@ export class HistoryService {
    * topic is asked with none, and held only while everything on it is kept).
    */
   attestable(pubsubTopic: string, contentTopics: readonly string[], range: Interval): Interval[] {
-    const asked = scopeOf(pubsubTopic, contentTopics);
     const rules = { marginMs: this.marginMs };
-    const held = this.kept
-      .filter((k) => contains(k, asked))
+    const held = this.scopes
+      .containing({ pubsubTopic, contentTopics })
       .flatMap((k) => intersect(verifiedHeld(this.store.coverageOf(k), rules), [this.filler.windowOf(k)]));
     return intersect(held, [range]);
   }
 
   /** The scopes kept now, with their records. */
   get keptScopes(): readonly KeptScopeRecord[] {
-    return this.kept;
+    return this.scopes.list;
   }
 
-  /**
-   * Follows the plan: records the scopes it keeps (a new one kept from now,
-   * its past a gap unless a whole topic kept before vouches for it), settles
-   * coverage recorded before scopes were, and forgets the communities no
-   * longer kept — their scope and coverage go. Runs at start and on every
-   * change of the relayed topics or communities.
-   */
+  /** Follows the plan's scopes now (at start, and on every change of topics, communities or their storage). */
   syncScopes(now = Date.now()): void {
-    const plan = this.settings.plan;
-    const wanted = keptScopes({ pubsubTopics: plan.pubsubTopics, communities: plan.communities, baseContentTopics: plan.baseContentTopics });
-    this.store.settleLegacy(wanted, now);
-    this.kept = wanted.map((k) => {
-      const r = this.store.ensureScope(k, k.name, now);
-      return { ...k, id: r.id, keptSinceMs: r.keptSinceMs };
-    });
-    const keptIds = new Set(this.kept.map((k) => k.id));
-    for (const r of this.store.scopes()) if (r.name !== null && !keptIds.has(r.id)) this.store.removeScope(r.id);
+    this.scopes.sync(now);
     if (this.started) {
       this.uptime.beat();
       this.filler.trigger();
     }
   }
 
-  /**
-   * A removed community's messages were deleted (the dashboard's "delete its
-   * messages" choice): coverage of scopes no longer kept that contain it — a
-   * whole topic kept before — vouched for them and no longer describes the
-   * archive. Each kept scope it vouched for gets a copy of it first (their
-   * messages are still held), then it goes; a community kept again later
-   * starts with its past missing.
-   */
+  /** A removed community's messages were deleted: what vouched for them goes (see KeptScopes.messagesDeleted). */
   messagesDeleted(deleted: Scope): void {
-    const target = scopeOf(deleted.pubsubTopic, deleted.contentTopics);
-    const keptIds = new Set(this.kept.map((k) => k.id));
-    for (const r of this.store.scopes()) {
-      if (keptIds.has(r.id) || !contains(r, target)) continue;
-      this.store.handDown(r.id, this.kept.filter((k) => contains(r, k)).map((k) => k.id));
-    }
-  }
-
-  /**
-   * When a kept scope's own history starts, if later than the archive's window:
-   * its retention, and once it is (nearly) at its quota, its oldest message.
-   */
-  private horizonOf(scopeId: number, now = Date.now()): number | null {
-    const k = this.kept.find((x) => x.id === scopeId);
-    if (k === undefined) return null;
-    let horizon: number | null = k.retentionMs === null ? null : now - Math.min(k.retentionMs, this.settings.retentionMs);
-    if (k.quotaBytes !== null) {
-      const held = this.archive.isOpen ? this.archive.contentStats(k.pubsubTopic, k.contentTopics) : { bytes: 0, oldest: null };
-      if (held.bytes >= QUOTA_FULL * k.quotaBytes && held.oldest !== null) horizon = Math.max(horizon ?? -Infinity, nsToMs(held.oldest));
-    }
-    return horizon;
+    this.scopes.messagesDeleted(deleted);
   }
 
   /** Runs a gap-filling pass now; resolves when it is done. */
@@ -237,51 +187,28 @@ export class HistoryService {
 
   status(): HistoryStatus {
     const window = this.filler.window();
-    const rules = { marginMs: this.marginMs };
-    const perScope = this.kept.map((k) => ({ k, rows: this.store.coverageOf(k), window: this.filler.windowOf(k) }));
+    const perScope = this.scopes.list.map((k) => ({ k, rows: this.store.coverageOf(k), window: this.filler.windowOf(k) }));
     const online = perScope.flatMap((c) => c.rows.filter((r) => r.kind === 'online'));
-    // A topic holds what every scope kept on it holds; a relayed topic with no scope of its own keeps nothing to claim.
-    const topics: TopicHistory[] = this.settings.plan.pubsubTopics.flatMap((topic) => {
-      const on = perScope.filter((c) => c.k.pubsubTopic === topic);
-      if (on.length === 0) return [];
-      const start = Math.max(...on.map((c) => c.window.start));
-      const rows = commonCoverage(on.map((c) => c.rows), rules);
-      const noteOf = (gap: Interval) => on.map((c) => this.filler.noteOf(c.k.id, gap)).find((n) => n !== undefined);
-      return [topicHistory(topic, rows, { start: Math.min(start, window.end), end: window.end }, rules, noteOf)];
-    });
-    const communities: CommunityHistory[] = perScope
-      .filter((c) => c.k.name !== null)
-      .map(({ k, rows, window: w }) => {
-        const held = this.archive.isOpen ? this.archive.contentStats(k.pubsubTopic, k.contentTopics) : { messages: 0, bytes: 0, oldest: null };
-        return {
-          ...topicHistory(k.pubsubTopic, rows, w, rules, (gap) => this.filler.noteOf(k.id, gap)),
-          name: k.name ?? '',
-          contentTopics: [...k.contentTopics],
-          keptSinceMs: k.keptSinceMs,
-          storage: {
-            messages: held.messages,
-            bytes: held.bytes,
-            quotaBytes: k.quotaBytes,
-            retentionMs: Math.min(k.retentionMs ?? Infinity, this.settings.retentionMs),
-            oldestMs: held.oldest === null ? null : nsToMs(held.oldest),
-            limitedByQuota: k.quotaBytes !== null && held.bytes >= QUOTA_FULL * k.quotaBytes,
-          },
-          fill: this.filler.progressOf(k.id),
-        };
-      });
+    const src: FigureSources = {
+      rules: { marginMs: this.marginMs },
+      noteOf: (id, gap) => this.filler.noteOf(id, gap),
+      holdings: (k) => this.scopes.holdings(k),
+      retentionOf: (k) => this.scopes.retentionOf(k),
+      progressOf: (id) => this.filler.progressOf(id),
+    };
+    const topics = topicFigures(this.settings.plan.pubsubTopics, perScope, window.end, src);
     return {
       fillQuorum: this.fillQuorum,
       ...overallShares(topics),
       uptimeShare: totalLength(clip(online, window)) / Math.max(1, window.end - window.start),
       limitedByQuota: this.filler.limitedByQuota(),
       topics,
-      communities,
+      communities: communityFigures(perScope, src),
       storePeers: this.peers.status(),
       fill: this.filler.status(),
       consistency: this.checker.status(),
     };
   }
-
 
   private readonly onSettings = (change: SettingsChange): void => {
     if (change.kind === 'store-peer-added') {
