@@ -184,6 +184,45 @@ describe('coverage per community', () => {
     );
   });
 
+  it('a community filled by its content topics moves fewer bytes than the same past filled for the whole topic (measured on the wire)', async () => {
+    const now = Date.now();
+    const xs = messagesOf(CX, 40, now - 50 * 60_000, 70_000, 400);
+    const ys = messagesOf(CY, 40, now - 50 * 60_000 + 20_000, 70_000, 400);
+    const zs = messagesOf(CZ, 40, now - 50 * 60_000 + 40_000, 70_000, 400);
+    const size = xs[0]?.message.length ?? 0;
+    const run = async (communities: Community[]): Promise<{ hashes: number; bodies: number; requests: number }> => {
+      const served: ServedRequest[] = [];
+      const peer = await startStoreNode([...xs, ...ys, ...zs], 'honest', 0, { attest: 'all', onServed: (r) => served.push(r) });
+      stores.push(peer);
+      const dir = tempDataDir();
+      seedArchive(dir, xs);
+      saveSettings(dir, { role: 'volunteer', communities, storePeers: [] });
+      const k = await keeper(dir, { storePeers: [peer.addr], fillQuorum: 1 });
+      await waitFor('the past filled', async () => {
+        const s = await k.status();
+        const h = communities.length === 0 ? s.history.topics[0] : communityOf(s, 'Y');
+        return h !== undefined && h.verifiedShare > 0.99 && !s.history.fill.running;
+      });
+      await k.stop();
+      return {
+        hashes: served.filter((q) => !q.bodies).reduce((n, q) => n + q.messages, 0),
+        bodies: served.filter((q) => q.bodies).reduce((n, q) => n + q.messages, 0),
+        requests: served.length,
+      };
+    };
+    const byContent = await run([Y]);
+    const whole = await run([]);
+    // Hashes are 32 bytes each on the wire, bodies the encoded message.
+    const bytes = (r: { hashes: number; bodies: number }): number => r.hashes * 32 + r.bodies * size;
+    assert.equal(byContent.bodies, 40, "only Y's bodies");
+    assert.equal(whole.bodies, 80, 'the whole topic: all it lacked, Y and Z');
+    assert.ok(bytes(byContent) < bytes(whole) / 1.9, `${bytes(byContent)} vs ${bytes(whole)}`);
+    console.log(
+      `# fill of 50 min, 3 communities of 40 messages (${size} bytes each): by content topic ${byContent.hashes} hashes + ${byContent.bodies} bodies = ${bytes(byContent)} bytes in ${byContent.requests} requests; ` +
+        `whole topic ${whole.hashes} hashes + ${whole.bodies} bodies = ${bytes(whole)} bytes in ${whole.requests} requests`,
+    );
+  });
+
   it('two communities on one shard with their own quotas: the one past its donated space loses only its own oldest', async () => {
     const now = Date.now();
     // X: 150 messages of ~10 KiB (about 1.5 MiB) with 1 MiB donated; Y: 40 of them and no quota of its own.
