@@ -10,6 +10,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Libp2p } from '@libp2p/interface';
@@ -257,6 +258,16 @@ describe('coverage per community', () => {
     assert.equal(x.windowStartMs, Number((kept[0]?.timestamp ?? 0n) / MS));
     assert.ok(y.windowStartMs < x.windowStartMs - 10 * 60_000, "Y's window is the archive's");
     assert.ok(k.events.some((e) => e.event === 'retention' && e.policy === 'community' && e.messages === xs.length - kept.length));
+    // /metrics says the same, by community.
+    const token = readFileSync(join(k.dataDir, 'api-token'), 'utf8').trim();
+    const text = await (await fetch(`${k.apiUrl}/metrics`, { headers: { Authorization: `Bearer ${token}` } })).text();
+    const line = (name: string, community: string, extra = ''): RegExp => new RegExp(`^${name}\\{community="${community}",pubsub_topic="${TEST_PUBSUB}"${extra}\\} (\\S+)$`, 'm');
+    assert.equal(Number(line('keeper_community_messages', 'X').exec(text)?.[1]), kept.length);
+    assert.equal(Number(line('keeper_community_messages', 'Y').exec(text)?.[1]), 40);
+    assert.equal(Number(line('keeper_community_quota_bytes', 'X').exec(text)?.[1]), quota);
+    assert.equal(line('keeper_community_quota_bytes', 'Y').exec(text), null, 'Y has no quota of its own');
+    const yVerified = Number(line('keeper_community_history_ratio', 'Y', ',share="verified"').exec(text)?.[1]);
+    assert.ok(Math.abs(yVerified - y.verifiedShare) < 0.01, `metrics ${yVerified}, status ${y.verifiedShare}`);
   });
 
   it('removing a community stops keeping it: its scope and coverage go, the other community keeps its own', async () => {
