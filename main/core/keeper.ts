@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeeperCommands, KeeperEvent } from '../contract/contract.ts';
 import { Archive } from './archive/archive.ts';
-import { AgeRetention, QuotaRetention, RetentionScheduler } from './archive/retention.ts';
+import { AgeRetention, CommunityRetention, QuotaRetention, RetentionScheduler } from './archive/retention.ts';
 import { ArchiveWriter } from './archive/writer.ts';
 import { KeeperCommandSet } from './api/commands.ts';
 import { EventLog } from './api/event-log.ts';
@@ -120,7 +120,8 @@ export class Keeper {
       emit,
     });
     this.retention = new RetentionScheduler(archive, {
-      policies: () => [new AgeRetention(settings.retentionMs), new QuotaRetention(settings.quotaBytes)],
+      // Each community within its own limits first, then the archive's: what the archive's quota drops is the oldest of all.
+      policies: () => [new AgeRetention(settings.retentionMs), new CommunityRetention(this.history.keptScopes.filter((k) => k.name !== null)), new QuotaRetention(settings.quotaBytes)],
       intervalMs: config.retentionIntervalMs,
       onRun: (deleted) => {
         this.history.prune();
@@ -129,7 +130,8 @@ export class Keeper {
       onError: (err) => emit({ event: 'error', message: `retention failed: ${errorMessage(err)}` }),
     });
     settings.on('change', (c) => {
-      if (c.kind === 'storage') this.retention.runSoon();
+      // The archive's storage, and communities (their own quotas and retention) changing.
+      if (c.kind !== 'role' && c.kind !== 'store-peer-added' && c.kind !== 'store-peer-removed') this.retention.runSoon();
     });
     const startedAtMs = Date.now();
     this.status = new StatusPublisher(

@@ -23,6 +23,7 @@ import { answerRequest } from '../../main/core/store/answer.ts';
 import { decodeRequest, encodeResponse, STORE_CODEC } from '../../main/core/store/codec.ts';
 import { storeQuery } from '../../main/core/store/client.ts';
 import { StoreServer } from '../../main/core/store/server.ts';
+import type { ServedRequest } from '../../main/core/store/server.ts';
 import { hex } from './messages.ts';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { CoverageServer } from '../../main/core/coverage/server.ts';
@@ -52,6 +53,8 @@ export interface StoreNodeOptions {
   attest?: 'all' | Interval[];
   /** Sign coverage answers with a key that is not the node's: every one is badly signed. */
   forgeSignature?: boolean;
+  /** Each Store v3 request the honest server answered: what it sent. */
+  onServed?: (served: ServedRequest) => void;
 }
 
 export async function startStoreNode(
@@ -74,7 +77,10 @@ export async function startStoreNode(
   let served = 0;
   let server: StoreServer | undefined;
   if (behaviour === 'honest') {
-    server = new StoreServer(archive, { rateLimit: { capacity: 10_000, perSecond: 10_000 }, onServed: () => served++ });
+    server = new StoreServer(archive, { rateLimit: { capacity: 10_000, perSecond: 10_000 }, onServed: (r) => {
+      served++;
+      opts.onServed?.(r);
+    } });
     await server.start(node);
   } else {
     let fabricated = 0;

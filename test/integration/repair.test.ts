@@ -50,7 +50,10 @@ describe('upgrade repair of vacuous verified windows', () => {
     writeSchema2(dir, window);
     const archive = Archive.open(join(dir, ARCHIVE_FILE));
     try {
-      const rows = new HistoryStore(archive).coverage(TEST_PUBSUB);
+      const store = new HistoryStore(archive);
+      // Settled as a Keeper that keeps everything on the topic settles it at its first start.
+      store.settleLegacy([{ pubsubTopic: TEST_PUBSUB, contentTopics: [] }], Date.now());
+      const rows = store.coverage(TEST_PUBSUB);
       assert.deepEqual(
         rows.map((r) => [r.kind, r.start, r.end, r.verified, r.attested]),
         [['filled', window.start, window.end, false, false]],

@@ -8,7 +8,7 @@ const T = 'topic';
 const NO_MARGIN = { marginMs: 0 };
 let id = 0;
 const row = (kind: 'online' | 'filled', start: number, end: number, verified = true, peers: string[] = []): CoverageRow => ({
-  id: ++id, pubsubTopic: T, kind, start, end, verified, attested: verified, peers, messages: 0, recordedMs: 0,
+  id: ++id, scopeId: 1, pubsubTopic: T, kind, start, end, verified, attested: verified, peers, messages: 0, recordedMs: 0,
 });
 
 describe('completeness', () => {

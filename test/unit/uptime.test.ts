@@ -6,6 +6,11 @@ import assert from 'node:assert/strict';
 import { Archive } from '../../main/core/archive/archive.ts';
 import { HistoryStore } from '../../main/core/history/history-store.ts';
 import { UptimeTracker } from '../../main/core/history/uptime.ts';
+import type { TrackedScope } from '../../main/core/history/uptime.ts';
+
+/** The whole-topic scopes of these pubsub topics, as a Keeper that keeps everything on them tracks them. */
+const whole = (store: HistoryStore, topics: readonly string[]): TrackedScope[] =>
+  topics.map((t) => ({ id: store.ensureScope({ pubsubTopic: t, contentTopics: [] }, null, 0).id, pubsubTopic: t }));
 
 function setup() {
   const archive = Archive.open(':memory:');
@@ -13,7 +18,7 @@ function setup() {
   let now = 1000;
   let online = false;
   const changes: boolean[] = [];
-  const tracker = new UptimeTracker(store, () => ['t'], () => online, {
+  const tracker = new UptimeTracker(store, () => whole(store, ['t']), () => online, {
     heartbeatMs: 10_000,
     now: () => now,
     onChange: (_t, o) => changes.push(o),
@@ -58,7 +63,7 @@ describe('uptime', () => {
       const run = (): { archive: Archive; store: HistoryStore; tracker: UptimeTracker } => {
         const archive = Archive.open(path);
         const store = new HistoryStore(archive);
-        return { archive, store, tracker: new UptimeTracker(store, () => ['t'], () => true, { heartbeatMs: 10_000, now: () => now }) };
+        return { archive, store, tracker: new UptimeTracker(store, () => whole(store, ['t']), () => true, { heartbeatMs: 10_000, now: () => now }) };
       };
       const first = run();
       first.tracker.beat();
@@ -93,7 +98,7 @@ describe('uptime', () => {
     const store = new HistoryStore(archive);
     let now = 1000;
     let topics = ['a', 'b'];
-    const tracker = new UptimeTracker(store, () => topics, () => true, { heartbeatMs: 10_000, now: () => now });
+    const tracker = new UptimeTracker(store, () => whole(store, topics), () => true, { heartbeatMs: 10_000, now: () => now });
     tracker.beat();
     now = 2000;
     tracker.beat();

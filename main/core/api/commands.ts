@@ -101,6 +101,8 @@ export class KeeperCommandSet implements KeeperCommands {
             if (done.messages < DELETE_BATCH) break;
             await nextTurn();
           }
+          // What vouched for these messages (a whole topic kept before) no longer describes the archive.
+          this.p.history.messagesDeleted({ pubsubTopic: d.pubsubTopic, contentTopics: d.contentTopics ?? [] });
         }
         if (messages > 0) this.p.log.emit({ event: 'retention', policy: 'community-removed', messages, bytes });
       }

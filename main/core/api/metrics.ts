@@ -72,6 +72,42 @@ export class KeeperMetrics {
     labelNames: ['pubsub_topic'],
     registers: [this.registry],
   });
+  private readonly communityRatio = new Gauge({
+    name: 'keeper_community_history_ratio',
+    help: 'Share of a kept community\'s retention window held (covered), held and verified (verified), held but not verified (unattested), by community',
+    labelNames: ['community', 'pubsub_topic', 'share'],
+    registers: [this.registry],
+  });
+  private readonly communityGaps = new Gauge({
+    name: 'keeper_community_open_gaps',
+    help: 'Stretches of a kept community\'s retention window not held, by community',
+    labelNames: ['community', 'pubsub_topic'],
+    registers: [this.registry],
+  });
+  private readonly communityMessages = new Gauge({
+    name: 'keeper_community_messages',
+    help: 'Messages of a kept community in the archive',
+    labelNames: ['community', 'pubsub_topic'],
+    registers: [this.registry],
+  });
+  private readonly communityBytes = new Gauge({
+    name: 'keeper_community_bytes',
+    help: 'Bytes of a kept community\'s messages in the archive (what its donated space counts)',
+    labelNames: ['community', 'pubsub_topic'],
+    registers: [this.registry],
+  });
+  private readonly communityQuota = new Gauge({
+    name: 'keeper_community_quota_bytes',
+    help: 'Space donated to a kept community (absent: the archive\'s quota only)',
+    labelNames: ['community', 'pubsub_topic'],
+    registers: [this.registry],
+  });
+  private readonly communityFill = new Gauge({
+    name: 'keeper_community_fill_windows',
+    help: 'Windows of a kept community in the running gap-filling pass, done and total',
+    labelNames: ['community', 'pubsub_topic', 'state'],
+    registers: [this.registry],
+  });
   private readonly fillRunning = new Gauge({ name: 'keeper_fill_running', help: '1 while a gap-filling pass runs', registers: [this.registry] });
   private readonly fillWindows = new Gauge({
     name: 'keeper_fill_windows',
@@ -142,6 +178,19 @@ export class KeeperMetrics {
       this.verified.set({ pubsub_topic: t.pubsubTopic }, t.verifiedShare);
       this.unattested.set({ pubsub_topic: t.pubsubTopic }, t.unattestedShare);
       this.gaps.set({ pubsub_topic: t.pubsubTopic }, t.gaps.length);
+    }
+    for (const g of [this.communityRatio, this.communityGaps, this.communityMessages, this.communityBytes, this.communityQuota, this.communityFill]) g.reset();
+    for (const c of h.communities) {
+      const labels = { community: c.name, pubsub_topic: c.pubsubTopic };
+      this.communityRatio.set({ ...labels, share: 'covered' }, c.coveredShare);
+      this.communityRatio.set({ ...labels, share: 'verified' }, c.verifiedShare);
+      this.communityRatio.set({ ...labels, share: 'unattested' }, c.unattestedShare);
+      this.communityGaps.set(labels, c.gaps.length);
+      this.communityMessages.set(labels, c.storage.messages);
+      this.communityBytes.set(labels, c.storage.bytes);
+      if (c.storage.quotaBytes !== null) this.communityQuota.set(labels, c.storage.quotaBytes);
+      this.communityFill.set({ ...labels, state: 'done' }, c.fill.windowsDone);
+      this.communityFill.set({ ...labels, state: 'total' }, c.fill.windowsTotal);
     }
     this.fillRunning.set(h.fill.running ? 1 : 0);
     this.fillWindows.set({ state: 'done' }, h.fill.windowsDone);

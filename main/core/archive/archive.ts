@@ -31,6 +31,7 @@ export class Archive {
   private readonly deleteOlderTx: (cutoffNs: bigint, batch: number) => DeletedSummary;
   private readonly deleteOldestTx: (count: number) => DeletedSummary;
   private readonly deleteContentTx: (pubsubTopic: string, contentTopics: readonly string[] | null, keep: readonly string[], batch: number) => DeletedSummary;
+  private readonly deleteOldestOfTx: (pubsubTopic: string, contentTopics: readonly string[], count: number, beforeNs: bigint) => DeletedSummary;
   private closed = false;
   private readonly checkpointer: Checkpointer | null;
 
@@ -50,6 +51,9 @@ export class Archive {
     this.deleteOldestTx = db.transaction((count: number) => this.deleteOldestRows(count));
     this.deleteContentTx = db.transaction((pubsubTopic: string, contentTopics: readonly string[] | null, keep: readonly string[], batch: number) =>
       this.deleteContentRows(pubsubTopic, contentTopics, keep, batch),
+    );
+    this.deleteOldestOfTx = db.transaction((pubsubTopic: string, contentTopics: readonly string[], count: number, beforeNs: bigint) =>
+      this.deleteOldestOfRows(pubsubTopic, contentTopics, count, beforeNs),
     );
     for (const row of this.stmt.allTopics.all() as { id: number; name: string }[]) {
       this.topicIds.set(row.name, row.id);
@@ -122,6 +126,7 @@ export class Archive {
 
   private insertRows(messages: readonly ArchiveMessage[]): number {
     const added = new Map<number, { messages: number; bytes: number }>();
+    const addedContent = new Map<string, { pubsubId: number; contentId: number; messages: number; bytes: number }>();
     let inserted = 0;
     const now = Date.now();
     for (const m of messages) {
@@ -134,8 +139,14 @@ export class Archive {
       s.messages++;
       s.bytes += m.message.length;
       added.set(pubsubId, s);
+      const key = `${pubsubId}:${contentId}`;
+      const c = addedContent.get(key) ?? { pubsubId, contentId, messages: 0, bytes: 0 };
+      c.messages++;
+      c.bytes += m.message.length;
+      addedContent.set(key, c);
     }
     for (const [pubsubId, s] of added) this.stmt.addToStats.run(pubsubId, s.messages, s.bytes);
+    for (const c of addedContent.values()) this.stmt.addToContentStats.run(c.pubsubId, c.contentId, c.messages, c.bytes);
     return inserted;
   }
 
@@ -229,6 +240,57 @@ export class Archive {
       this.stmt.addToStats.run(pubsubId, -sizes.length, -bytes);
       total.messages += sizes.length;
       total.bytes += bytes;
+    }
+    return total;
+  }
+
+  /**
+   * Messages, bytes and the oldest timestamp of a pubsub topic's messages on
+   * these content topics: a community's share of the archive, from the counters.
+   */
+  contentStats(pubsubTopic: string, contentTopics: readonly string[]): { messages: number; bytes: number; oldest: bigint | null } {
+    const pubsubId = this.topicIds.get(pubsubTopic);
+    const out = { messages: 0, bytes: 0, oldest: null as bigint | null };
+    if (pubsubId === undefined) return out;
+    for (const t of new Set(contentTopics)) {
+      const contentId = this.topicIds.get(t);
+      if (contentId === undefined) continue;
+      const row = this.stmt.contentStatsOf.get(pubsubId, contentId) as [number, number] | undefined;
+      if (row === undefined || row[0] <= 0) continue;
+      out.messages += row[0];
+      out.bytes += row[1];
+      const o = (this.stmt.oldestOfContent.get(pubsubId, contentId) as bigint | undefined) ?? null;
+      if (o !== null && (out.oldest === null || o < out.oldest)) out.oldest = o;
+    }
+    return out;
+  }
+
+  /**
+   * Deletes up to `count` of the oldest messages of a pubsub topic on these
+   * content topics, older than `beforeNs` (a community's retention or quota):
+   * other content topics lose nothing.
+   */
+  deleteOldestOf(pubsubTopic: string, contentTopics: readonly string[], count: number, beforeNs: bigint): DeletedSummary {
+    return this.deleteOldestOfTx(pubsubTopic, contentTopics, count, beforeNs);
+  }
+
+  private deleteOldestOfRows(pubsubTopic: string, contentTopics: readonly string[], count: number, beforeNs: bigint): DeletedSummary {
+    const total: DeletedSummary = { messages: 0, bytes: 0 };
+    const pubsubId = this.topicIds.get(pubsubTopic);
+    if (pubsubId === undefined || count <= 0) return total;
+    // The oldest `count` of each content topic, then the oldest `count` of their union.
+    const candidates: [bigint, bigint][] = [];
+    for (const t of new Set(contentTopics)) {
+      const contentId = this.topicIds.get(t);
+      if (contentId !== undefined) candidates.push(...(this.stmt.oldestIdsOfContent.all(pubsubId, contentId, beforeNs, count) as [bigint, bigint][]));
+    }
+    candidates.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    for (const [id] of candidates.slice(0, count)) {
+      const r = this.stmt.deleteById.get(id) as [number, number] | undefined;
+      if (r === undefined) continue;
+      this.stmt.addToStats.run(r[0], -1, -r[1]);
+      total.messages++;
+      total.bytes += r[1];
     }
     return total;
   }

@@ -122,11 +122,53 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE fill_progress;
     `,
   },
+  {
+    version: 5,
+    name: 'coverage per scope',
+    sql: `
+      -- What coverage is of: a pubsub topic and a set of content topics (JSON, sorted; '[]' is
+      -- every content topic of the topic). A kept community is one; so is "everything on a
+      -- topic". content_topics NULL: coverage recorded before scopes were (schema 4 and older),
+      -- of whatever was kept on the topic then; the Keeper settles it against its settings at
+      -- its first start (history-store.ts, settleLegacy). kept_since_ms: when this archive began
+      -- keeping it: its online time counts from there.
+      CREATE TABLE scopes (
+        id             INTEGER PRIMARY KEY,
+        pubsub_topic   TEXT    NOT NULL,
+        content_topics TEXT,
+        name           TEXT,
+        kept_since_ms  INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX scopes_by_topics ON scopes (pubsub_topic, content_topics);
+      INSERT INTO scopes (pubsub_topic, content_topics, name, kept_since_ms)
+        SELECT pubsub_topic, NULL, NULL, MIN(start_ms) FROM coverage GROUP BY pubsub_topic;
+      ALTER TABLE coverage ADD COLUMN scope_id INTEGER REFERENCES scopes(id);
+      UPDATE coverage SET scope_id = (SELECT id FROM scopes WHERE scopes.pubsub_topic = coverage.pubsub_topic);
+      CREATE INDEX coverage_by_scope ON coverage (scope_id, end_ms);
+      -- Counters per content topic, kept in the same transactions as the rows (as topic_stats):
+      -- a community's donated space is the bytes of its messages.
+      CREATE TABLE content_stats (
+        pubsub_id  INTEGER NOT NULL REFERENCES topics(id),
+        content_id INTEGER NOT NULL REFERENCES topics(id),
+        messages   INTEGER NOT NULL DEFAULT 0,
+        bytes      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (pubsub_id, content_id)
+      );
+      INSERT INTO content_stats (pubsub_id, content_id, messages, bytes)
+        SELECT pubsub_id, content_id, COUNT(*), SUM(size) FROM messages GROUP BY pubsub_id, content_id;
+      -- Whatever deletes messages (age, quota, a community's limits, a removed community) keeps them right.
+      CREATE TRIGGER content_stats_on_delete AFTER DELETE ON messages BEGIN
+        UPDATE content_stats SET messages = messages - 1, bytes = bytes - OLD.size
+         WHERE pubsub_id = OLD.pubsub_id AND content_id = OLD.content_id;
+      END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
-export function migrate(db: Database): void {
+/** Brings the schema up to `upTo` (the newest by default; tests build older archives with less). */
+export function migrate(db: Database, upTo = SCHEMA_VERSION): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     throw new Error(
@@ -139,7 +181,7 @@ export function migrate(db: Database): void {
     db.pragma('auto_vacuum = INCREMENTAL');
   }
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+    if (m.version <= current || m.version > upTo) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);

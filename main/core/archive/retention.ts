@@ -13,6 +13,8 @@ export interface RetentionPolicy {
 }
 
 const BATCH = 2000;
+/** Later than any message: the largest int64 nanosecond timestamp. */
+export const END_OF_TIME_NS = 2n ** 63n - 1n;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Keeps messages whose timestamp is within `maxAgeMs` of the clock. */
@@ -64,6 +66,66 @@ export class QuotaRetention implements RetentionPolicy {
       total.bytes += d.bytes;
       if (d.messages === 0) break;
       await yieldToEventLoop();
+    }
+    return total;
+  }
+}
+
+/** A community's own limits: its content topics on its pubsub topic, its donated space (bytes of its messages) and retention. */
+export interface CommunityLimits {
+  pubsubTopic: string;
+  contentTopics: readonly string[];
+  /** Null: the archive's quota only. */
+  quotaBytes: number | null;
+  /** Null: the archive's retention only. */
+  retentionMs: number | null;
+}
+
+/**
+ * Keeps each community within its own retention and donated space: past
+ * them, the oldest of that community's messages go first, and no other
+ * community's. Its space is the bytes of its messages (the archive's own
+ * counters), not the pages they share with the others.
+ */
+export class CommunityRetention implements RetentionPolicy {
+  readonly name = 'community';
+  private readonly limits: readonly CommunityLimits[];
+  private readonly now: () => number;
+
+  constructor(limits: readonly CommunityLimits[], now: () => number = Date.now) {
+    this.limits = limits;
+    this.now = now;
+  }
+
+  async execute(archive: Archive, signal?: AbortSignal): Promise<DeletedSummary> {
+    const total: DeletedSummary = { messages: 0, bytes: 0 };
+    const add = (d: DeletedSummary): void => {
+      total.messages += d.messages;
+      total.bytes += d.bytes;
+    };
+    for (const c of this.limits) {
+      if (c.contentTopics.length === 0) continue;
+      if (c.retentionMs !== null) {
+        const cutoffNs = msToNs(this.now() - c.retentionMs);
+        while (!signal?.aborted && archive.isOpen) {
+          const d = archive.deleteOldestOf(c.pubsubTopic, c.contentTopics, BATCH, cutoffNs);
+          add(d);
+          if (d.messages === 0) break;
+          await yieldToEventLoop();
+        }
+      }
+      if (c.quotaBytes !== null) {
+        while (!signal?.aborted && archive.isOpen) {
+          const held = archive.contentStats(c.pubsubTopic, c.contentTopics);
+          const excess = held.bytes - c.quotaBytes;
+          if (excess <= 0 || held.messages === 0) break;
+          const perRow = Math.max(1, held.bytes / held.messages);
+          const d = archive.deleteOldestOf(c.pubsubTopic, c.contentTopics, Math.min(BATCH, Math.max(1, Math.ceil(excess / perRow))), END_OF_TIME_NS);
+          add(d);
+          if (d.messages === 0) break;
+          await yieldToEventLoop();
+        }
+      }
     }
     return total;
   }

@@ -20,6 +20,20 @@ export function prepareArchiveStatements(db: Database) {
       `INSERT INTO topic_stats (pubsub_id, messages, bytes) VALUES (?, ?, ?)
        ON CONFLICT (pubsub_id) DO UPDATE SET messages = messages + excluded.messages, bytes = bytes + excluded.bytes`,
     ),
+    addToContentStats: db.prepare(
+      `INSERT INTO content_stats (pubsub_id, content_id, messages, bytes) VALUES (?, ?, ?, ?)
+       ON CONFLICT (pubsub_id, content_id) DO UPDATE SET messages = messages + excluded.messages, bytes = bytes + excluded.bytes`,
+    ),
+    contentStatsOf: db.prepare('SELECT messages, bytes FROM content_stats WHERE pubsub_id = ? AND content_id = ?').raw(true),
+    oldestOfContent: db
+      .prepare('SELECT timestamp FROM messages WHERE pubsub_id = ? AND content_id = ? ORDER BY timestamp ASC LIMIT 1')
+      .pluck()
+      .safeIntegers(true),
+    oldestIdsOfContent: db
+      .prepare('SELECT id, timestamp FROM messages WHERE pubsub_id = ? AND content_id = ? AND timestamp < ? ORDER BY timestamp LIMIT ?')
+      .raw(true)
+      .safeIntegers(true),
+    deleteById: db.prepare('DELETE FROM messages WHERE id = ? RETURNING pubsub_id, size').raw(true),
     topicStats: db.prepare('SELECT pubsub_id, messages, bytes FROM topic_stats ORDER BY pubsub_id').raw(true),
     oldestOfTopic: db
       .prepare('SELECT timestamp FROM messages WHERE pubsub_id = ? ORDER BY timestamp ASC LIMIT 1')

@@ -50,6 +50,11 @@ export class TopicPlan {
     return this.kept.size === 0 || this.kept.has(contentTopic);
   }
 
+  /** The command line's content topics (--content-topic), kept on every relayed topic. */
+  get baseContentTopics(): readonly string[] {
+    return this.baseContent;
+  }
+
   /** The kept content topics; empty means all. */
   get keptContentTopics(): string[] {
     return [...this.kept];

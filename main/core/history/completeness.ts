@@ -8,7 +8,7 @@
  */
 import type { FilledRange, GapReason, GapStatus, TimeRange, TimelineSegment, TopicHistory } from '../../contract/contract.ts';
 import type { CoverageRow } from './history-store.ts';
-import { clip, normalize, shrink, splitByDay, subtract, totalLength } from '../util/intervals.ts';
+import { clip, intersect, normalize, shrink, splitByDay, subtract, totalLength } from '../util/intervals.ts';
 import type { Interval } from '../util/intervals.ts';
 
 export interface GapNote {
@@ -40,7 +40,7 @@ export function verifiedHeld(rows: readonly CoverageRow[], rules: HeldRules): In
 }
 
 /** Everything held, attested or not. */
-function anyHeld(rows: readonly CoverageRow[], rules: HeldRules): Interval[] {
+export function anyHeld(rows: readonly CoverageRow[], rules: HeldRules): Interval[] {
   return normalize([...onlineHeld(rows, rules), ...rows.filter((r) => r.kind === 'filled')]);
 }
 
@@ -114,6 +114,39 @@ function dedupeOverlaps(sorted: TimelineSegment[]): TimelineSegment[] {
     edge = Math.max(edge, s.endMs);
   }
   return out;
+}
+
+/**
+ * What a pubsub topic holds when several scopes are kept on it (communities):
+ * only what every one of them holds. The coverage of each scope in, rows that
+ * describe their common part out (online where all were online; verified and
+ * unverified fills where all hold it so), for topicHistory.
+ */
+export function commonCoverage(perScope: readonly (readonly CoverageRow[])[], rules: HeldRules): CoverageRow[] {
+  const [first, ...rest] = perScope;
+  if (first === undefined) return [];
+  if (rest.length === 0) return [...first];
+  const meet = (pick: (rows: readonly CoverageRow[]) => Interval[]): Interval[] => rest.reduce((acc, rows) => intersect(acc, pick(rows)), pick(first));
+  const online = meet((rows) => normalize(rows.filter((r) => r.kind === 'online')));
+  const verified = meet((rows) => verifiedHeld(rows, rules));
+  const held = meet((rows) => anyHeld(rows, rules));
+  const row = (i: Interval, kind: CoverageRow['kind'], verifiedToo: boolean): CoverageRow => ({
+    ...i,
+    id: 0,
+    scopeId: 0,
+    pubsubTopic: first[0]?.pubsubTopic ?? '',
+    kind,
+    verified: verifiedToo,
+    attested: verifiedToo,
+    peers: [],
+    messages: 0,
+    recordedMs: 0,
+  });
+  return [
+    ...online.map((i) => row(i, 'online', true)),
+    ...verified.map((i) => row(i, 'filled', true)),
+    ...held.flatMap((i) => subtract(i, verified)).map((i) => row(i, 'filled', false)),
+  ].sort((a, b) => a.start - b.start);
 }
 
 /**

@@ -1,6 +1,9 @@
 /**
- * Filling one window (at most a UTC day of one pubsub topic) from store peers,
- * hash first, as status-go's backfill does it.
+ * Filling one window (at most a UTC day of one scope: a community's content
+ * topics on its pubsub topic, or a whole pubsub topic) from store peers, hash
+ * first, as status-go's backfill does it. A community's window is asked with
+ * its content topics as the filter (list-hashes asks ten a query, the store's
+ * limit), so only its own messages travel.
  *
  * An answer counts only for what the answering peer attests it held: each
  * peer that speaks the coverage protocol is first asked what it holds of the
@@ -33,6 +36,7 @@ import { errorMessage } from '../util/errors.ts';
 import { coveredByAtLeast, intersect, normalize, subtract, totalLength } from '../util/intervals.ts';
 import type { Interval } from '../util/intervals.ts';
 import { msToNs, nsToMs } from '../util/time.ts';
+import { MAX_CONTENT_TOPICS as MAX_COVERAGE_TOPICS } from '../coverage/codec.ts';
 
 /** Fetched messages are stored this many at a time. */
 const STORE_BATCH = 1000;
@@ -40,8 +44,15 @@ const STORE_BATCH = 1000;
 /** The span of a window listed as one slice. */
 const SLICE_MS = 6 * 3_600_000;
 
-export interface WindowWork {
+/** The scope a window is of: its record's id, its pubsub topic and content topics (empty: the whole topic). */
+export interface WorkScope {
+  id: number;
   pubsubTopic: string;
+  contentTopics: readonly string[];
+}
+
+export interface WindowWork {
+  scope: WorkScope;
   window: Interval;
   /** Asking again a stretch held unverified: the peers whose answers hold it, and whether they attested. */
   prior: { peers: string[]; attested: boolean } | null;
@@ -75,8 +86,11 @@ interface Listing {
 }
 
 export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOptions): Promise<WindowOutcome> {
-  const { pubsubTopic, window } = w;
+  const { window } = w;
+  const { pubsubTopic, contentTopics } = w.scope;
   const { writer, peers, topics } = d;
+  /** The scope's own filter: what it asks for and keeps of the answers (the whole topic: what the plan keeps). */
+  const inScope = (contentTopic: string): boolean => (contentTopics.length === 0 ? topics.keeps(contentTopic) : contentTopics.includes(contentTopic));
   const quorum = o.fillQuorum;
   const parallel = Math.max(1, o.parallel ?? 4);
   const range = { pubsubTopic, startNs: msToNs(window.start - o.marginMs), endNs: msToNs(window.end + o.marginMs) };
@@ -115,7 +129,13 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
   const askCoverage = async (peerId: string): Promise<Interval[] | null | undefined> => {
     if (!peers.mayAttest(peerId)) return null;
     try {
-      return intersect(await d.attest(peerId, { pubsubTopic, contentTopics: topics.keptContentTopics, range: window }, o.signal), [window]);
+      // A question names at most 100 content topics: a larger scope is held where every part of it is.
+      let held: Interval[] = [window];
+      for (const part of topicChunks(contentTopics, MAX_COVERAGE_TOPICS)) {
+        held = intersect(held, await d.attest(peerId, { pubsubTopic, contentTopics: part, range: window }, o.signal));
+        if (held.length === 0) break;
+      }
+      return held;
     } catch (err) {
       if (err instanceof UnsupportedProtocolError) {
         peers.setAttests(peerId, false);
@@ -146,7 +166,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
     if (held === null && unattestedCount() >= quorum) return;
     const listing = await listHashes((req, signal) => d.query(peerId, req, signal), {
       range,
-      contentTopics: topics.keptContentTopics,
+      contentTopics,
       // A slice per 6 hours, up to `parallel`: a short window is one listing, a day is listed side by side.
       slices: Math.min(parallel, Math.ceil((window.end - window.start) / SLICE_MS)),
       maxPages: o.maxPagesPerWindow,
@@ -163,7 +183,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
 
   /** Fetches what the listings name and the archive lacks; drops the listings that do not hold up. */
   const fetchMissing = async (): Promise<void> => {
-    const held = await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs);
+    const held = await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, contentTopics);
     const wanted = new Map<string, string[]>();
     for (const [peerId, l] of listings) {
       for (const h of l.hashes) {
@@ -191,7 +211,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
       wanted,
       query: (peerId) => (req, signal) => d.query(peerId, req, signal),
       store: (messages) => {
-        for (const m of messages) if (topics.keeps(m.contentTopic)) pending.push(m);
+        for (const m of messages) if (inScope(m.contentTopic)) pending.push(m);
         return pending.length >= STORE_BATCH ? flush() : 0;
       },
       parallel,
@@ -239,7 +259,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
     const counted = listings.size;
     await fetchMissing();
     const attesting = [...listings.values()].filter((l) => l.held !== null).length;
-    const timeOf = attesting >= 2 ? await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs) : new Map<string, bigint>();
+    const timeOf = attesting >= 2 ? await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, contentTopics) : new Map<string, bigint>();
     for (const [peerId, short] of shortPeers(listings, timeOf)) {
       peers.loseStanding(peerId, `lacked ${short} message${short === 1 ? '' : 's'} of ${new Date(window.start).toISOString().slice(0, 10)} that every other attesting peer listed`);
       listings.delete(peerId);
@@ -253,7 +273,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
   }
 
   // Agreement: the share of everything now held for the window that each peer listed (an empty window says nothing about a peer).
-  const union = d.archive.countInRange(pubsubTopic, range.startNs, range.endNs);
+  const union = contentTopics.length === 0 ? d.archive.countInRange(pubsubTopic, range.startNs, range.endNs) : (await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, contentTopics)).size;
   if (union > 0) for (const [peerId, n] of listed) peers.recordAgreement(peerId, Math.min(1, n / union));
 
   const attested = new Map<string, Interval[]>([
@@ -275,9 +295,17 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
         : answeredNotHolding > 0
           ? { reason: 'not-held', detail: `${answeredNotHolding} peer${answeredNotHolding === 1 ? '' : 's'} asked attest${answeredNotHolding === 1 ? 's' : ''} not holding it` }
           : { reason: 'no-peer', detail: null };
-  if (parts.length > 0) d.history.completeWindow(pubsubTopic, window, parts, newMessages);
+  if (parts.length > 0) d.history.completeWindow(w.scope.id, window, parts, newMessages);
   const result = totalLength(verified()) >= window.end - window.start && missing.length === 0 ? 'verified' : parts.length > 0 ? 'unverified' : 'open';
   return { result, note, answeredBy: [...attested.keys()] };
+}
+
+/** Content topics in groups of at most `max`, as one question takes them; the whole topic is one empty group. */
+function topicChunks(contentTopics: readonly string[], max: number): string[][] {
+  if (contentTopics.length === 0) return [[]];
+  const out: string[][] = [];
+  for (let i = 0; i < contentTopics.length; i += max) out.push(contentTopics.slice(i, i + max));
+  return out;
 }
 
 /** How the window is held now, part by part: verified, attested below the quorum, unattested. */

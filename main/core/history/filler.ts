@@ -1,7 +1,7 @@
 /**
- * Gap filling: the retention window minus what is held, split at UTC days
- * (windows of at most 24 h), newest first, each filled from store peers by
- * fill-window.ts. Passes run at start, when relay comes back (and again once
+ * Gap filling: for each kept scope (a community, or a whole pubsub topic), its
+ * retention window minus what is held of it, split at UTC days (windows of at
+ * most 24 h), newest first, each filled from store peers by fill-window.ts. Passes run at start, when relay comes back (and again once
  * its downtime has settled), when a store peer turns up, and every interval;
  * stretches held but not verified are asked again when a peer that attests
  * its coverage and has not answered them is there to ask.
@@ -11,7 +11,7 @@ import type { GapNote } from './completeness.ts';
 import { gapsOf } from './completeness.ts';
 import type { HistoryDeps } from './deps.ts';
 import { fillWindow } from './fill-window.ts';
-import type { WindowWork } from './fill-window.ts';
+import type { WindowWork, WorkScope } from './fill-window.ts';
 import type { Interval } from '../util/intervals.ts';
 import { clip, splitByDay } from '../util/intervals.ts';
 import { nsToMs } from '../util/time.ts';
@@ -22,6 +22,13 @@ const QUOTA_FULL = 0.9;
 
 export interface FillerOptions {
   fillQuorum: number;
+  /** The kept scopes as they stand now, with their records' ids. */
+  scopes: () => readonly WorkScope[];
+  /**
+   * When a scope's own history starts (its retention, or the oldest message it
+   * still holds once its quota is reached); null: the archive's window.
+   */
+  scopeHorizon?: (scope: WorkScope) => number | null;
   /** The retention window as it stands now (the dashboard can change it). */
   retentionMs: () => number;
   /** The newest stretch is left alone for this long: relay may still deliver into it. */
@@ -68,6 +75,8 @@ export class GapFiller {
   private stopped = false;
   private lastPass: FillPassSummary | null = null;
   private progress = { startedAtMs: null as number | null, windowsDone: 0, windowsTotal: 0, messages: 0 };
+  /** The running pass's progress per scope id. */
+  private scopeProgress = new Map<number, { windowsDone: number; windowsTotal: number; messages: number }>();
 
   constructor(deps: HistoryDeps, opts: FillerOptions) {
     this.d = deps;
@@ -78,6 +87,7 @@ export class GapFiller {
       now: Date.now,
       isOnline: () => false,
       quotaBytes: () => Infinity,
+      scopeHorizon: () => null,
       ...opts,
     };
   }
@@ -143,6 +153,13 @@ export class GapFiller {
     return { start, end };
   }
 
+  /** A scope's window: the archive's, from the scope's own horizon when that is later. */
+  windowOf(scope: WorkScope, now = this.o.now()): Interval {
+    const w = this.window(now);
+    const horizon = this.o.scopeHorizon(scope);
+    return horizon === null ? w : { start: Math.min(w.end, Math.max(w.start, horizon)), end: w.end };
+  }
+
   /** The window is cut at the quota: history older than the shares' start was let go for space. */
   limitedByQuota(now = this.o.now()): boolean {
     return this.window(now).start > now - this.o.retentionMs();
@@ -156,9 +173,15 @@ export class GapFiller {
     return oldest === null ? null : nsToMs(oldest);
   }
 
-  /** Why a gap is still open: the note of the window it lies in, if that was asked. */
-  noteOf(pubsubTopic: string, gap: Interval): GapNote | undefined {
-    return entryOf(this.notes, pubsubTopic, gap)?.note;
+  /** Why a gap of a scope is still open: the note of the window it lies in, if that was asked. */
+  noteOf(scopeId: number, gap: Interval): GapNote | undefined {
+    return entryOf(this.notes, scopeId, gap)?.note;
+  }
+
+  /** The running pass's progress on one scope. */
+  progressOf(scopeId: number): { running: boolean; windowsDone: number; windowsTotal: number; messages: number } {
+    const p = this.scopeProgress.get(scopeId);
+    return p === undefined ? { running: false, windowsDone: 0, windowsTotal: 0, messages: 0 } : { running: p.windowsDone < p.windowsTotal, ...p };
   }
 
   /**
@@ -166,8 +189,8 @@ export class GapFiller {
    * there is to ask: asking them again gains nothing until one that did not
    * answer turns up, or an interval passes (their coverage may have grown).
    */
-  private nobodyNewToAsk(pubsubTopic: string, stretch: Interval, attesting: readonly string[]): boolean {
-    const e = entryOf(this.asked, pubsubTopic, stretch);
+  private nobodyNewToAsk(scopeId: number, stretch: Interval, attesting: readonly string[]): boolean {
+    const e = entryOf(this.asked, scopeId, stretch);
     // With no attesting peer at all, the unattested ones are what there is: they are asked as before.
     if (e === undefined || attesting.length === 0 || this.o.now() - e.atMs >= this.o.intervalMs) return false;
     return attesting.every((id) => e.answeredBy.includes(id));
@@ -177,16 +200,18 @@ export class GapFiller {
     return { running: this.progress.startedAtMs !== null, ...this.progress, lastPass: this.lastPass };
   }
 
-  private collectWork(window: Interval): WindowWork[] {
+  private collectWork(): WindowWork[] {
     const attesting = this.d.peers
       .candidates()
       .map((p) => p.peerId)
       .filter((id) => this.d.peers.mayAttest(id));
     const work: WindowWork[] = [];
-    for (const pubsubTopic of this.d.topics.pubsubTopics) {
-      const rows = this.d.history.coverage(pubsubTopic);
+    for (const scope of this.o.scopes()) {
+      const window = this.windowOf(scope);
+      // Its own coverage and what vouches for it: a whole topic kept before it was.
+      const rows = this.d.history.coverageOf(scope);
       for (const gap of gapsOf(rows, window, { marginMs: this.o.marginMs })) {
-        if (!this.nobodyNewToAsk(pubsubTopic, gap, attesting)) work.push({ pubsubTopic, window: gap, prior: null });
+        if (!this.nobodyNewToAsk(scope.id, gap, attesting)) work.push({ scope, window: gap, prior: null });
       }
       // Held but unverified: asked again when a peer that attests its coverage could verify it —
       // any such peer for an unattested stretch, one that has not answered it for an attested one.
@@ -194,8 +219,8 @@ export class GapFiller {
         if (r.kind !== 'filled' || r.verified) continue;
         if (!attesting.some((id) => !r.attested || !r.peers.includes(id))) continue;
         for (const part of clip([r], window).flatMap(splitByDay)) {
-          if (this.nobodyNewToAsk(pubsubTopic, part, attesting)) continue;
-          work.push({ pubsubTopic, window: part, prior: { peers: r.peers, attested: r.attested } });
+          if (this.nobodyNewToAsk(scope.id, part, attesting)) continue;
+          work.push({ scope, window: part, prior: { peers: r.peers, attested: r.attested } });
         }
       }
     }
@@ -207,9 +232,9 @@ export class GapFiller {
     const window = this.window();
     for (const [key, e] of this.notes) if (e.window.end <= window.start) this.notes.delete(key);
     for (const [key, e] of this.asked) if (e.window.end <= window.start) this.asked.delete(key);
-    const work = this.collectWork(window);
+    const work = this.collectWork();
     if (work.length === 0) return;
-    if (work.some((w) => w.window.end === window.end && this.o.isOnline(w.pubsubTopic))) {
+    if (work.some((w) => w.window.end === window.end && this.o.isOnline(w.scope.pubsubTopic))) {
       clearTimeout(this.later);
       this.later = setTimeout(() => this.trigger(), this.o.settleMs + 100);
       this.later.unref();
@@ -220,7 +245,13 @@ export class GapFiller {
     }
     const startedAtMs = this.o.now();
     this.progress = { startedAtMs, windowsDone: 0, windowsTotal: work.length, messages: 0 };
-    this.d.emit({ event: 'fill:start', windows: work.length, pubsubTopics: [...new Set(work.map((w) => w.pubsubTopic))] });
+    this.scopeProgress = new Map();
+    for (const w of work) {
+      const p = this.scopeProgress.get(w.scope.id) ?? { windowsDone: 0, windowsTotal: 0, messages: 0 };
+      p.windowsTotal++;
+      this.scopeProgress.set(w.scope.id, p);
+    }
+    this.d.emit({ event: 'fill:start', windows: work.length, pubsubTopics: [...new Set(work.map((w) => w.scope.pubsubTopic))] });
     const counts = { verified: 0, unverified: 0, open: 0 };
     const queue = [...work];
     const fillNext = async (): Promise<void> => {
@@ -237,9 +268,13 @@ export class GapFiller {
           onStored: (n) => {
             stored += n;
             this.progress.messages += n;
+            const p = this.scopeProgress.get(w.scope.id);
+            if (p !== undefined) p.messages += n;
           },
         });
-        const key = `${w.pubsubTopic}|${w.window.start}`;
+        const p = this.scopeProgress.get(w.scope.id);
+        if (p !== undefined) p.windowsDone++;
+        const key = `${w.scope.id}|${w.window.start}`;
         if (note === null) this.notes.delete(key);
         else this.note(w, note);
         // A window the archive could not store is asked again as soon as it can.
@@ -249,7 +284,7 @@ export class GapFiller {
         this.progress.windowsDone++;
         this.d.emit({
           event: 'fill:progress',
-          pubsubTopic: w.pubsubTopic,
+          pubsubTopic: w.scope.pubsubTopic,
           startMs: w.window.start,
           endMs: w.window.end,
           done: this.progress.windowsDone,
@@ -265,19 +300,20 @@ export class GapFiller {
       const endedAtMs = this.o.now();
       this.lastPass = { startedAtMs, endedAtMs, windows: this.progress.windowsDone, ...counts, messages: this.progress.messages };
       this.progress = { startedAtMs: null, windowsDone: 0, windowsTotal: 0, messages: 0 };
+      this.scopeProgress = new Map();
       this.d.emit({ event: 'fill:end', windows: this.lastPass.windows, ...counts, messages: this.lastPass.messages, ms: endedAtMs - startedAtMs });
     }
   }
 
   private note(w: WindowWork, note: GapNote): void {
-    this.notes.set(`${w.pubsubTopic}|${w.window.start}`, { window: w.window, note });
+    this.notes.set(`${w.scope.id}|${w.window.start}`, { window: w.window, note });
   }
 }
 
-/** The entry of the window that `stretch` starts in, of a map keyed by topic and window start. */
-function entryOf<E extends { window: Interval }>(map: ReadonlyMap<string, E>, pubsubTopic: string, stretch: Interval): E | undefined {
+/** The entry of the window that `stretch` starts in, of a map keyed by scope id and window start. */
+function entryOf<E extends { window: Interval }>(map: ReadonlyMap<string, E>, scopeId: number, stretch: Interval): E | undefined {
   for (const [key, entry] of map) {
-    if (key.startsWith(`${pubsubTopic}|`) && stretch.start >= entry.window.start && stretch.start < entry.window.end) return entry;
+    if (key.startsWith(`${scopeId}|`) && stretch.start >= entry.window.start && stretch.start < entry.window.end) return entry;
   }
   return undefined;
 }

@@ -1,15 +1,17 @@
 /**
  * The history side of one Keeper: uptime, the store peer registry, gap filling
  * and the consistency checks, created and started together, following the
- * runtime settings (new store peers, new topics, storage), summed up in the
- * status's `history` part, and what this Keeper attests to others that ask.
+ * runtime settings (new store peers, new topics and communities, storage),
+ * summed up in the status's `history` part, and what this Keeper attests to
+ * others that ask. Coverage is kept per scope (scope.ts): each kept community,
+ * or each whole pubsub topic when no content topic is kept.
  */
 import type { HistoryStatus, KeeperEvent } from '../../contract/contract.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { ArchiveWriter } from '../archive/writer.ts';
 import type { KeeperConfig } from '../settings/config.ts';
 import type { RuntimeSettings, SettingsChange } from '../settings/runtime-settings.ts';
-import { overallShares, topicHistory } from './completeness.ts';
+import { overallShares } from './completeness.ts';
 import { ConsistencyChecker } from './consistency.ts';
 import { verifiedHeld } from './completeness.ts';
 import type { HistoryDeps } from './deps.ts';
@@ -18,6 +20,11 @@ import { askCoverage } from '../coverage/client.ts';
 import { storeQueryRaw } from '../store/client.ts';
 import { GapFiller } from './filler.ts';
 import { HistoryStore } from './history-store.ts';
+import { KeptScopes } from './kept-scopes.ts';
+import type { KeptScopeRecord } from './kept-scopes.ts';
+import type { Scope } from './scope.ts';
+import { communityFigures, topicFigures } from './scope-figures.ts';
+import type { FigureSources } from './scope-figures.ts';
 import { clip, intersect, totalLength } from '../util/intervals.ts';
 import type { Interval } from '../util/intervals.ts';
 import { StorePeerRegistry } from './store-peers.ts';
@@ -53,6 +60,9 @@ export class HistoryService {
   private readonly checker: ConsistencyChecker;
   private readonly fillQuorum: number;
   private readonly marginMs: number;
+  /** The scopes kept now, with their records: the one list uptime, filling, answers and figures go by. */
+  private readonly scopes: KeptScopes;
+  private started = false;
 
   constructor(o: HistoryServiceOptions) {
     const config: Timings = o.settings.config;
@@ -82,7 +92,9 @@ export class HistoryService {
       rules: o.settings.rules,
       emit: o.emit,
     };
-    this.uptime = new UptimeTracker(this.store, () => plan.pubsubTopics, o.isOnline, {
+    this.scopes = new KeptScopes(this.store, o.archive, () => o.settings.plan, () => o.settings.retentionMs);
+    this.scopes.sync();
+    this.uptime = new UptimeTracker(this.store, () => this.scopes.list, o.isOnline, {
       heartbeatMs: config.heartbeatMs,
       onChange: (_topic, online) => {
         if (online) this.filler.onlineAgain();
@@ -90,6 +102,8 @@ export class HistoryService {
     });
     this.filler = new GapFiller(deps, {
       fillQuorum: config.fillQuorum,
+      scopes: () => this.scopes.list,
+      scopeHorizon: (scope) => this.scopes.horizonOf(scope.id),
       retentionMs: () => o.settings.retentionMs,
       quotaBytes: () => o.settings.quotaBytes,
       settleMs: config.settleMs,
@@ -104,6 +118,7 @@ export class HistoryService {
   start(): void {
     for (const addr of this.settings.storePeers) this.peers.addStatic(parsePeerAddress(addr).peerId.toString(), addr);
     this.settings.on('change', this.onSettings);
+    this.started = true;
     this.uptime.start();
     this.filler.start();
     this.checker.start();
@@ -126,17 +141,37 @@ export class HistoryService {
   }
 
   /**
-   * What this Keeper attests holding of `range`: online (narrowed by the clock
-   * margin) and verified fills, inside the settled retention window. Nothing
-   * for content topics it does not keep all of.
+   * What this Keeper attests holding of `range` for a pubsub topic and content
+   * topics: online (narrowed by the clock margin) and verified fills of the
+   * kept scopes that contain the asked set, each inside its own settled
+   * window. Nothing for content topics no kept scope holds all of (a whole
+   * topic is asked with none, and held only while everything on it is kept).
    */
   attestable(pubsubTopic: string, contentTopics: readonly string[], range: Interval): Interval[] {
-    const plan = this.settings.plan;
-    if (!plan.pubsubTopics.includes(pubsubTopic)) return [];
-    const kept = plan.keptContentTopics;
-    if (kept.length > 0 && (contentTopics.length === 0 || contentTopics.some((t) => !plan.keeps(t)))) return [];
-    const held = verifiedHeld(this.store.coverage(pubsubTopic), { marginMs: this.marginMs });
-    return intersect(held, intersect([range], [this.filler.window()]));
+    const rules = { marginMs: this.marginMs };
+    const held = this.scopes
+      .containing({ pubsubTopic, contentTopics })
+      .flatMap((k) => intersect(verifiedHeld(this.store.coverageOf(k), rules), [this.filler.windowOf(k)]));
+    return intersect(held, [range]);
+  }
+
+  /** The scopes kept now, with their records. */
+  get keptScopes(): readonly KeptScopeRecord[] {
+    return this.scopes.list;
+  }
+
+  /** Follows the plan's scopes now (at start, and on every change of topics, communities or their storage). */
+  syncScopes(now = Date.now()): void {
+    this.scopes.sync(now);
+    if (this.started) {
+      this.uptime.beat();
+      this.filler.trigger();
+    }
+  }
+
+  /** A removed community's messages were deleted: what vouched for them goes (see KeptScopes.messagesDeleted). */
+  messagesDeleted(deleted: Scope): void {
+    this.scopes.messagesDeleted(deleted);
   }
 
   /** Runs a gap-filling pass now; resolves when it is done. */
@@ -152,23 +187,28 @@ export class HistoryService {
 
   status(): HistoryStatus {
     const window = this.filler.window();
-    const coverage = this.settings.plan.pubsubTopics.map((t) => ({ topic: t, rows: this.store.coverage(t) }));
-    const online = coverage.flatMap((c) => c.rows.filter((r) => r.kind === 'online'));
-    const rules = { marginMs: this.marginMs };
-    const topics = coverage.map(({ topic, rows }) => topicHistory(topic, rows, window, rules, (gap) => this.filler.noteOf(topic, gap)));
+    const perScope = this.scopes.list.map((k) => ({ k, rows: this.store.coverageOf(k), window: this.filler.windowOf(k) }));
+    const online = perScope.flatMap((c) => c.rows.filter((r) => r.kind === 'online'));
+    const src: FigureSources = {
+      rules: { marginMs: this.marginMs },
+      noteOf: (id, gap) => this.filler.noteOf(id, gap),
+      holdings: (k) => this.scopes.holdings(k),
+      retentionOf: (k) => this.scopes.retentionOf(k),
+      progressOf: (id) => this.filler.progressOf(id),
+    };
+    const topics = topicFigures(this.settings.plan.pubsubTopics, perScope, window.end, src);
     return {
       fillQuorum: this.fillQuorum,
       ...overallShares(topics),
       uptimeShare: totalLength(clip(online, window)) / Math.max(1, window.end - window.start),
       limitedByQuota: this.filler.limitedByQuota(),
       topics,
-      communities: [],
+      communities: communityFigures(perScope, src),
       storePeers: this.peers.status(),
       fill: this.filler.status(),
       consistency: this.checker.status(),
     };
   }
-
 
   private readonly onSettings = (change: SettingsChange): void => {
     if (change.kind === 'store-peer-added') {
@@ -176,8 +216,9 @@ export class HistoryService {
       this.filler.trigger();
     } else if (change.kind === 'store-peer-removed') {
       this.peers.remove(change.peerId);
-    } else if (change.kind === 'topics') {
-      this.filler.trigger();
+    } else if (change.kind !== 'role') {
+      // Topics, communities and their own quotas and retention all live in the plan (whatever the change is called).
+      this.syncScopes();
     }
   };
 }

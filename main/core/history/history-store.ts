@@ -1,11 +1,15 @@
 /**
- * The history tables (coverage, store peers) with their named statements.
- * They live in the archive's database, beside the messages they describe.
+ * The history tables (scopes, coverage, store peers) with their named
+ * statements. They live in the archive's database, beside the messages they
+ * describe. Coverage is recorded per scope (scope.ts): a kept community, or a
+ * whole pubsub topic.
  */
 import type { Database } from 'better-sqlite3';
 import type { Archive } from '../archive/archive.ts';
 import type { Interval } from '../util/intervals.ts';
 import type { StorePeerSource, StorePeerStatus } from '../../contract/contract.ts';
+import { contains, contentKey, normalizeTopics } from './scope.ts';
+import type { Scope } from './scope.ts';
 
 /** A store peer's kept record: its status without what is only live (connection, backoff, trust now). */
 export type StorePeerRecord = Omit<StorePeerStatus, 'connected' | 'backoffUntilMs' | 'trusted'>;
@@ -14,6 +18,7 @@ export type CoverageKind = 'online' | 'filled';
 
 export interface CoverageRow extends Interval {
   id: number;
+  scopeId: number;
   pubsubTopic: string;
   kind: CoverageKind;
   /** filled: held by at least the quorum of peers that attested holding it. */
@@ -32,8 +37,25 @@ export interface FilledPart extends Interval {
   peers: string[];
 }
 
+/** A scope as the archive records it. */
+export interface ScopeRecord extends Scope {
+  id: number;
+  /** The community's name when it was last kept; null for a topic's own scope. */
+  name: string | null;
+  keptSinceMs: number;
+}
+
+interface RawScope {
+  id: number;
+  pubsub_topic: string;
+  content_topics: string | null;
+  name: string | null;
+  kept_since_ms: number;
+}
+
 interface RawCoverage {
   id: number;
+  scope_id: number;
   pubsub_topic: string;
   kind: CoverageKind;
   start_ms: number;
@@ -47,14 +69,31 @@ interface RawCoverage {
 
 function prepareStatements(db: Database) {
   return {
+    allScopes: db.prepare('SELECT * FROM scopes ORDER BY id'),
+    scopeById: db.prepare('SELECT * FROM scopes WHERE id = ?'),
+    scopeByTopics: db.prepare('SELECT * FROM scopes WHERE pubsub_topic = ? AND content_topics = ?'),
+    insertScope: db.prepare('INSERT INTO scopes (pubsub_topic, content_topics, name, kept_since_ms) VALUES (?, ?, ?, ?)'),
+    renameScope: db.prepare('UPDATE scopes SET name = ? WHERE id = ?'),
+    deleteScope: db.prepare('DELETE FROM scopes WHERE id = ?'),
+    deleteCoverageOfScope: db.prepare('DELETE FROM coverage WHERE scope_id = ?'),
+    moveCoverage: db.prepare('UPDATE coverage SET scope_id = ? WHERE scope_id = ?'),
+    copyCoverage: db.prepare(
+      `INSERT INTO coverage (scope_id, pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms)
+       SELECT ?, pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms FROM coverage WHERE scope_id = ?`,
+    ),
+    copyCoverageFrom: db.prepare(
+      `INSERT INTO coverage (scope_id, pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms)
+       SELECT ?, pubsub_topic, kind, MAX(start_ms, ?), end_ms, verified, attested, peers, messages, recorded_ms
+         FROM coverage WHERE scope_id = ? AND end_ms > ?`,
+    ),
     insertCoverage: db.prepare(
-      `INSERT INTO coverage (pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO coverage (scope_id, pubsub_topic, kind, start_ms, end_ms, verified, attested, peers, messages, recorded_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     extendCoverage: db.prepare('UPDATE coverage SET end_ms = ? WHERE id = ? AND end_ms < ?'),
-    coverageOfTopic: db.prepare('SELECT * FROM coverage WHERE pubsub_topic = ? ORDER BY start_ms'),
+    coverageOfScope: db.prepare('SELECT * FROM coverage WHERE scope_id = ? ORDER BY start_ms'),
     deleteUnverifiedInside: db.prepare(
-      `DELETE FROM coverage WHERE pubsub_topic = ? AND kind = 'filled' AND verified = 0 AND start_ms >= ? AND end_ms <= ?`,
+      `DELETE FROM coverage WHERE scope_id = ? AND kind = 'filled' AND verified = 0 AND start_ms >= ? AND end_ms <= ?`,
     ),
     pruneCoverage: db.prepare('DELETE FROM coverage WHERE end_ms < ?'),
     allPeers: db.prepare('SELECT * FROM store_peers'),
@@ -86,11 +125,93 @@ export class HistoryStore {
     this.s = prepareStatements(archive.connection);
   }
 
+  // ---- scopes -------------------------------------------------------------------
+
+  /** Every recorded scope; those recorded before scopes were (content topics unknown) are left out until settled. */
+  scopes(): ScopeRecord[] {
+    return (this.s.allScopes.all() as RawScope[]).filter((r) => r.content_topics !== null).map(scopeRecord);
+  }
+
+  /** The record of `scope`, made now (kept since `nowMs`) when there is none; a community's name follows the settings. */
+  ensureScope(scope: Scope, name: string | null, nowMs: number): ScopeRecord {
+    const key = contentKey(scope);
+    let raw = this.s.scopeByTopics.get(scope.pubsubTopic, key) as RawScope | undefined;
+    if (raw === undefined) {
+      const info = this.s.insertScope.run(scope.pubsubTopic, key, name, nowMs);
+      return { id: Number(info.lastInsertRowid), pubsubTopic: scope.pubsubTopic, contentTopics: normalizeTopics(scope.contentTopics), name, keptSinceMs: nowMs };
+    }
+    if (raw.name !== name) {
+      this.s.renameScope.run(name, raw.id);
+      raw = { ...raw, name };
+    }
+    return scopeRecord(raw);
+  }
+
+  /** Stops recording a scope: it and its coverage go (a community no longer kept). */
+  removeScope(id: number): void {
+    this.archive.transaction(() => {
+      this.s.deleteCoverageOfScope.run(id);
+      this.s.deleteScope.run(id);
+    });
+  }
+
+  /**
+   * Settles coverage recorded before scopes were (schema 4): it is of what was
+   * kept on its pubsub topic then. Relay archived every content topic when no
+   * content topic was kept, and only the kept ones otherwise; the settings the
+   * Keeper starts with after the upgrade are the only record of which that was.
+   * Kept whole now: the coverage is the topic's, and so every community's on it.
+   * Kept by content topics: it holds each scope kept on the topic now (and no
+   * community added later) — but only from that scope's oldest message on:
+   * schema 4 counted a community added to a kept topic as covered since the
+   * topic was, so the stretch before a community's first message is asked
+   * of peers again rather than believed. A topic kept no more stays unsettled
+   * until it is.
+   */
+  settleLegacy(kept: readonly Scope[], nowMs: number): void {
+    const legacy = (this.s.allScopes.all() as RawScope[]).filter((r) => r.content_topics === null);
+    if (legacy.length === 0) return;
+    this.archive.transaction(() => {
+      for (const old of legacy) {
+        const targets = kept.filter((k) => k.pubsubTopic === old.pubsub_topic);
+        if (targets.length === 0) continue;
+        for (const t of targets) {
+          const record = this.ensureScope(t, null, Math.min(nowMs, old.kept_since_ms));
+          if (t.contentTopics.length === 0) {
+            this.s.copyCoverage.run(record.id, old.id);
+            continue;
+          }
+          const oldest = this.archive.contentStats(t.pubsubTopic, t.contentTopics).oldest;
+          if (oldest === null) continue;
+          const fromMs = Number(oldest / 1_000_000n);
+          this.s.copyCoverageFrom.run(record.id, fromMs, old.id, fromMs);
+        }
+        this.s.deleteCoverageOfScope.run(old.id);
+        this.s.deleteScope.run(old.id);
+      }
+    });
+  }
+
+  /** Copies a scope's coverage to each of `heirs`, then removes it: what it vouched for stays vouched for, in their own names. */
+  handDown(id: number, heirs: readonly number[]): void {
+    this.archive.transaction(() => {
+      for (const heir of heirs) if (heir !== id) this.s.copyCoverage.run(heir, id);
+      this.s.deleteCoverageOfScope.run(id);
+      this.s.deleteScope.run(id);
+    });
+  }
+
+  /** The id of a pubsub topic's whole-topic scope, made when there is none. */
+  private wholeTopicId(pubsubTopic: string, nowMs: number): number {
+    return this.ensureScope({ pubsubTopic, contentTopics: [] }, null, nowMs).id;
+  }
+
   // ---- coverage ---------------------------------------------------------------
 
-  /** Opens an online interval [startMs, startMs]; the heartbeat extends it. */
-  openOnline(pubsubTopic: string, startMs: number): number {
-    const info = this.s.insertCoverage.run(pubsubTopic, 'online', startMs, startMs, 1, 1, '[]', 0, startMs);
+  /** Opens an online interval [startMs, startMs] of a scope (by id, or a pubsub topic's whole-topic scope); the heartbeat extends it. */
+  openOnline(scope: number | string, startMs: number): number {
+    const scopeId = typeof scope === 'number' ? scope : this.wholeTopicId(scope, startMs);
+    const info = this.s.insertCoverage.run(scopeId, this.topicOf(scopeId), 'online', startMs, startMs, 1, 1, '[]', 0, startMs);
     return Number(info.lastInsertRowid);
   }
 
@@ -99,35 +220,45 @@ export class HistoryStore {
     this.s.extendCoverage.run(endMs, id, endMs);
   }
 
-  coverage(pubsubTopic: string): CoverageRow[] {
-    return (this.s.coverageOfTopic.all(pubsubTopic) as RawCoverage[]).map((r) => ({
-      id: r.id,
-      pubsubTopic: r.pubsub_topic,
-      kind: r.kind,
-      start: r.start_ms,
-      end: r.end_ms,
-      verified: r.verified === 1,
-      attested: r.attested === 1,
-      peers: JSON.parse(r.peers) as string[],
-      messages: r.messages,
-      recordedMs: r.recorded_ms,
-    }));
+  /** The coverage recorded for one scope (by id, or a pubsub topic's whole-topic scope). */
+  coverage(scope: number | string): CoverageRow[] {
+    const scopeId = typeof scope === 'number' ? scope : (this.s.scopeByTopics.get(scope, '[]') as RawScope | undefined)?.id;
+    if (scopeId === undefined) return [];
+    return (this.s.coverageOfScope.all(scopeId) as RawCoverage[]).map(coverageRow);
+  }
+
+  /**
+   * What vouches for `scope`: its own coverage and that of every recorded scope
+   * containing it (the whole topic, a superset), in time order.
+   */
+  coverageOf(scope: Scope): CoverageRow[] {
+    return this.scopes()
+      .filter((r) => contains(r, scope))
+      .flatMap((r) => this.coverage(r.id))
+      .sort((a, b) => a.start - b.start);
   }
 
   /**
    * Records what a fill of `window` holds now, part by part, in one
-   * transaction. The unverified records inside the window are
+   * transaction. The scope's unverified records inside the window are
    * replaced: `parts` carries on what of them still holds.
    */
-  completeWindow(pubsubTopic: string, window: Interval, parts: readonly FilledPart[], messages: number): void {
+  completeWindow(scopeId: number, window: Interval, parts: readonly FilledPart[], messages: number): void {
     const now = Date.now();
+    const pubsubTopic = this.topicOf(scopeId);
     this.archive.transaction(() => {
-      this.s.deleteUnverifiedInside.run(pubsubTopic, window.start, window.end);
+      this.s.deleteUnverifiedInside.run(scopeId, window.start, window.end);
       parts.forEach((p, i) => {
         const n = i === 0 ? messages : 0;
-        this.s.insertCoverage.run(pubsubTopic, 'filled', p.start, p.end, p.verified ? 1 : 0, p.attested ? 1 : 0, JSON.stringify(p.peers), n, now);
+        this.s.insertCoverage.run(scopeId, pubsubTopic, 'filled', p.start, p.end, p.verified ? 1 : 0, p.attested ? 1 : 0, JSON.stringify(p.peers), n, now);
       });
     });
+  }
+
+  private topicOf(scopeId: number): string {
+    const raw = this.s.scopeById.get(scopeId) as RawScope | undefined;
+    if (raw === undefined) throw new Error(`no coverage scope ${scopeId}`);
+    return raw.pubsub_topic;
   }
 
   /** Forgets coverage that ended before `beforeMs` (outside retention). */
@@ -165,4 +296,30 @@ export class HistoryStore {
   deletePeer(peerId: string): void {
     this.s.deletePeer.run(peerId);
   }
+}
+
+function scopeRecord(r: RawScope): ScopeRecord {
+  return {
+    id: r.id,
+    pubsubTopic: r.pubsub_topic,
+    contentTopics: r.content_topics === null ? [] : (JSON.parse(r.content_topics) as string[]),
+    name: r.name,
+    keptSinceMs: r.kept_since_ms,
+  };
+}
+
+function coverageRow(r: RawCoverage): CoverageRow {
+  return {
+    id: r.id,
+    scopeId: r.scope_id,
+    pubsubTopic: r.pubsub_topic,
+    kind: r.kind,
+    start: r.start_ms,
+    end: r.end_ms,
+    verified: r.verified === 1,
+    attested: r.attested === 1,
+    peers: JSON.parse(r.peers) as string[],
+    messages: r.messages,
+    recordedMs: r.recorded_ms,
+  };
 }
