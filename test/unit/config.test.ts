@@ -97,10 +97,38 @@ describe('configuration', () => {
     [['--settle', '5s'], '--settle'],
     [['--settle', '2s', '--clock-margin', '1s', '--heartbeat', '2s'], '--settle'],
     [['--clock-margin', 'never'], '--clock-margin'],
+    [['--store-sync=maybe'], '--store-sync'],
+    [['--store-sync-range', '0'], '--store-sync-range'],
+    [['--store-sync-range', 'an hour'], '--store-sync-range'],
+    [['--store-sync-relay-jitter', '-1'], '--store-sync-relay-jitter'],
+    // Two names for one interval must not disagree.
+    [['--check-interval', '1m', '--store-sync-interval', '300'], '--store-sync-interval'],
   ];
   for (const [argv, field] of bad) {
     it(`refuses ${argv.join(' ')} naming ${field}`, () => assert.equal(fieldOf(() => parseCli(argv)), field));
   }
+
+  it("takes nwaku's store-sync flags as nwaku writes them: on by default here, seconds as plain numbers", () => {
+    const d = parseCli([]);
+    assert.ok(d.kind === 'run');
+    assert.equal(d.config.storeSync, true);
+    assert.equal(d.config.storeSyncRangeMs, 3_600_000);
+    assert.equal(d.config.storeSyncRelayJitterMs, 20_000);
+    assert.equal(d.config.checkIntervalMs, 300_000);
+    const off = parseCli(['--store-sync=false']);
+    assert.ok(off.kind === 'run' && off.config.storeSync === false);
+    const spaced = parseCli(['--store-sync', 'false', '--no-discovery']);
+    assert.ok(spaced.kind === 'run' && spaced.config.storeSync === false && !spaced.config.discovery);
+    const bare = parseCli(['--store-sync', '--no-discovery']);
+    assert.ok(bare.kind === 'run' && bare.config.storeSync === true && !bare.config.discovery);
+    const r = parseCli(['--store-sync=true', '--store-sync-interval=120', '--store-sync-range=7200', '--store-sync-relay-jitter=0']);
+    assert.ok(r.kind === 'run');
+    assert.equal(r.config.checkIntervalMs, 120_000);
+    assert.equal(r.config.storeSyncRangeMs, 7_200_000);
+    assert.equal(r.config.storeSyncRelayJitterMs, 0);
+    const units = parseCli(['--store-sync-range', '2h', '--store-sync-interval', '1m', '--check-interval', '60s']);
+    assert.ok(units.kind === 'run' && units.config.storeSyncRangeMs === 7_200_000 && units.config.checkIntervalMs === 60_000);
+  });
 
   it('parses durations, sizes and addresses', () => {
     assert.equal(parseDuration('x', '90s'), 90_000);
