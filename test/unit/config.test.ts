@@ -101,6 +101,7 @@ describe('configuration', () => {
     [['--store-sync-range', '0'], '--store-sync-range'],
     [['--store-sync-range', 'an hour'], '--store-sync-range'],
     [['--store-sync-relay-jitter', '-1'], '--store-sync-relay-jitter'],
+    [['--settle', '30s', '--store-sync-relay-jitter', '20'], '--store-sync-relay-jitter'],
     // Two names for one interval must not disagree.
     [['--check-interval', '1m', '--store-sync-interval', '300'], '--store-sync-interval'],
   ];
@@ -113,7 +114,7 @@ describe('configuration', () => {
     assert.ok(d.kind === 'run');
     assert.equal(d.config.storeSync, true);
     assert.equal(d.config.storeSyncRangeMs, 3_600_000);
-    assert.equal(d.config.storeSyncRelayJitterMs, 20_000);
+    assert.equal(d.config.settleMs, 30_000);
     assert.equal(d.config.checkIntervalMs, 300_000);
     const off = parseCli(['--store-sync=false']);
     assert.ok(off.kind === 'run' && off.config.storeSync === false);
@@ -121,11 +122,11 @@ describe('configuration', () => {
     assert.ok(spaced.kind === 'run' && spaced.config.storeSync === false && !spaced.config.discovery);
     const bare = parseCli(['--store-sync', '--no-discovery']);
     assert.ok(bare.kind === 'run' && bare.config.storeSync === true && !bare.config.discovery);
-    const r = parseCli(['--store-sync=true', '--store-sync-interval=120', '--store-sync-range=7200', '--store-sync-relay-jitter=0']);
+    const r = parseCli(['--store-sync=true', '--store-sync-interval=120', '--store-sync-range=7200', '--store-sync-relay-jitter=40']);
     assert.ok(r.kind === 'run');
     assert.equal(r.config.checkIntervalMs, 120_000);
     assert.equal(r.config.storeSyncRangeMs, 7_200_000);
-    assert.equal(r.config.storeSyncRelayJitterMs, 0);
+    assert.equal(r.config.settleMs, 40_000);
     const units = parseCli(['--store-sync-range', '2h', '--store-sync-interval', '1m', '--check-interval', '60s']);
     assert.ok(units.kind === 'run' && units.config.storeSyncRangeMs === 7_200_000 && units.config.checkIntervalMs === 60_000);
   });

@@ -49,9 +49,7 @@ export interface KeeperConfig {
   storeSync: boolean;
   /** What is synced with a peer that is not a Keeper (nwaku's --store-sync-range): this much before the end. Keepers sync the whole retention window. */
   storeSyncRangeMs: number;
-  /** The newest stretch a sync leaves out (nwaku's --store-sync-relay-jitter): relay may still deliver into it. */
-  storeSyncRelayJitterMs: number;
-  /** The newest stretch left alone by filling and checks: relay may still deliver into it. */
+  /** The newest stretch left alone by filling, checks and syncs (nwaku's --store-sync-relay-jitter): relay may still deliver into it. */
   settleMs: number;
   /**
    * How far a message's timestamp may lie from when relay delivered it (the
@@ -93,9 +91,8 @@ export interface KeeperConfig {
   explicit: ReadonlyArray<'quotaBytes' | 'retentionMs'>;
 }
 
-/** nwaku's --store-sync-range and --store-sync-relay-jitter defaults: its last hour, less 20 s. */
+/** nwaku's --store-sync-range default: its last hour. */
 export const NWAKU_SYNC_RANGE_MS = 3600_000;
-export const NWAKU_SYNC_RELAY_JITTER_MS = 20_000;
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/60000', '/ip4/0.0.0.0/tcp/8000/ws'];
 export const DEFAULT_API = { host: '127.0.0.1', port: 8647 };
@@ -120,7 +117,6 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     checkIntervalMs: 5 * 60 * 1000,
     storeSync: true,
     storeSyncRangeMs: NWAKU_SYNC_RANGE_MS,
-    storeSyncRelayJitterMs: NWAKU_SYNC_RELAY_JITTER_MS,
     settleMs: 30_000,
     clockMarginMs: nsToMs(MAX_CLOCK_SKEW_NS),
     explicit: [],
@@ -245,7 +241,6 @@ export function validateConfig<C extends Readonly<KeeperConfig>>(c: C): C {
   if (c.fillIntervalMs < c.heartbeatMs) throw new ConfigError('--fill-interval', 'must not be shorter than the heartbeat');
   if (c.checkIntervalMs < c.heartbeatMs) throw new ConfigError('--check-interval', 'must not be shorter than the heartbeat');
   if (c.storeSyncRangeMs <= 0) throw new ConfigError('--store-sync-range', 'must be more than zero');
-  if (c.storeSyncRelayJitterMs < 0) throw new ConfigError('--store-sync-relay-jitter', 'must not be negative');
   if (c.retentionMs <= c.settleMs) throw new ConfigError('--retention', 'must be longer than the settle time');
   // What relay holds is settled by the window's end only if the settle time spans the clock margin and a heartbeat.
   if (c.clockMarginMs < 0) throw new ConfigError('--clock-margin', 'must not be negative');
@@ -299,7 +294,8 @@ the Status shards of cluster 16 with its data in the user's data directory.
   --store-sync-range N      seconds synced with a peer that is not a Keeper (default
                             3600, nwaku's hour); Keepers sync the retention window
   --store-sync-relay-jitter N
-                            the newest seconds a sync leaves out (default 20, nwaku's)
+                            nwaku's name for --settle, in seconds (nwaku's default 20 is
+                            below Keeper's floor, the clock margin and a heartbeat: 30)
   --store-rate N            Store v3 requests per second one peer may make
                             (default 50, bursts of 4 s worth)
   --max-message-size SIZE   the most an encoded message may weigh (default 1MiB
@@ -419,14 +415,16 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
   }
   if (v['store-sync'] !== undefined) config.storeSync = parseBool('--store-sync', v['store-sync']);
   if (v['store-sync-range'] !== undefined) config.storeSyncRangeMs = parseSeconds('--store-sync-range', v['store-sync-range']);
-  if (v['store-sync-relay-jitter'] !== undefined) {
-    config.storeSyncRelayJitterMs = /^0+$/.test(v['store-sync-relay-jitter'].trim()) ? 0 : parseSeconds('--store-sync-relay-jitter', v['store-sync-relay-jitter']);
-  }
   if (v['store-rate'] !== undefined) {
     const perSecond = parsePositiveInt('--store-rate', v['store-rate'], 1_000_000);
     config.storeRateLimit = { perSecond, capacity: perSecond * 4 };
   }
   if (v.settle !== undefined) config.settleMs = parseDuration('--settle', v.settle);
+  if (v['store-sync-relay-jitter'] !== undefined) {
+    const ms = parseSeconds('--store-sync-relay-jitter', v['store-sync-relay-jitter']);
+    if (v.settle !== undefined && ms !== config.settleMs) throw new ConfigError('--store-sync-relay-jitter', 'is another name for --settle; give one, or both the same');
+    config.settleMs = ms;
+  }
   if (v['max-message-size'] !== undefined) config.maxMessageBytes = parseSize('--max-message-size', v['max-message-size'], 1024);
   if (v['protected-shard'] !== undefined) config.protectedShards = v['protected-shard'];
   if (v.rest !== undefined) config.rest = parseHostPort('--rest', v.rest);
