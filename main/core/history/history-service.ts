@@ -23,6 +23,7 @@ import type { Interval } from '../util/intervals.ts';
 import { StorePeerRegistry } from './store-peers.ts';
 import { UptimeTracker } from './uptime.ts';
 import { parsePeerAddress } from '../util/peer-address.ts';
+import type { SyncService } from '../sync/service.ts';
 
 export interface HistoryServiceOptions {
   archive: Archive;
@@ -37,11 +38,20 @@ export interface HistoryServiceOptions {
   /** Whether relay covers a topic now. */
   isOnline: (pubsubTopic: string) => boolean;
   emit: (e: KeeperEvent) => void;
+  /** Waku Sync, when on: the consistency check syncs with peers that speak it. */
+  sync?: Pick<SyncService, 'syncWith' | 'counters'> | undefined;
 }
 
 type Timings = Pick<
   KeeperConfig,
-  'fillQuorum' | 'heartbeatMs' | 'settleMs' | 'clockMarginMs' | 'fillIntervalMs' | 'checkIntervalMs' | 'maxFillPagesPerWindow'
+  | 'fillQuorum'
+  | 'heartbeatMs'
+  | 'settleMs'
+  | 'clockMarginMs'
+  | 'fillIntervalMs'
+  | 'checkIntervalMs'
+  | 'maxFillPagesPerWindow'
+  | 'storeSyncRangeMs'
 >;
 
 export class HistoryService {
@@ -53,6 +63,8 @@ export class HistoryService {
   private readonly checker: ConsistencyChecker;
   private readonly fillQuorum: number;
   private readonly marginMs: number;
+  /** Peers whose identify, last time, listed reconciliation. */
+  private readonly syncPeers = new Set<string>();
 
   constructor(o: HistoryServiceOptions) {
     const config: Timings = o.settings.config;
@@ -98,7 +110,21 @@ export class HistoryService {
       maxPagesPerWindow: config.maxFillPagesPerWindow,
       isOnline: o.isOnline,
     });
-    this.checker = new ConsistencyChecker(deps, { intervalMs: config.checkIntervalMs, settleMs: config.settleMs, isOnline: o.isOnline });
+    const sync = o.sync;
+    this.checker = new ConsistencyChecker(deps, {
+      intervalMs: config.checkIntervalMs,
+      settleMs: config.settleMs,
+      isOnline: o.isOnline,
+      sync:
+        sync === undefined
+          ? undefined
+          : {
+              service: sync,
+              speaks: (peerId) => this.syncPeers.has(peerId),
+              rangeMs: config.storeSyncRangeMs,
+              windowStartMs: () => this.filler.window().start,
+            },
+    });
   }
 
   start(): void {
@@ -120,8 +146,13 @@ export class HistoryService {
     await Promise.all([this.filler.stop(), this.checker.stop()]);
   }
 
-  /** A connected peer told us its protocols; a store peer that (re)appears may answer what nobody could so far. */
-  observe(peerId: string, addrs: string[], servesStore: boolean, attests: boolean): void {
+  /**
+   * A connected peer told us its protocols; a store peer that (re)appears may
+   * answer what nobody could so far. `syncs`: it speaks Waku Sync's reconciliation.
+   */
+  observe(peerId: string, addrs: string[], servesStore: boolean, attests: boolean, syncs = false): void {
+    if (syncs) this.syncPeers.add(peerId);
+    else this.syncPeers.delete(peerId);
     if (this.peers.observe(peerId, addrs, servesStore, attests)) this.filler.trigger();
   }
 
