@@ -113,7 +113,13 @@ export class Keeper {
       },
     });
     this.sync = config.storeSync
-      ? new SyncService({ archive, writer: this.writer, rules: settings.rules, scope: () => responderScope(settings.plan) })
+      ? new SyncService({
+          archive,
+          writer: this.writer,
+          rules: settings.rules,
+          scope: () => responderScope(settings.plan),
+          keepsFromMs: () => this.history.keptFromMs(),
+        })
       : undefined;
     const isConnected = (id: string): boolean => node.getConnections().some((c) => c.remotePeer.toString() === id && c.status === 'open');
     this.history = new HistoryService({

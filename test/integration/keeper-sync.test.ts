@@ -131,6 +131,30 @@ describe('Waku Sync in the consistency check', { timeout: 240_000 }, () => {
     assert.deepEqual(heldIn(bDir), held);
   });
 
+  it('a Keeper that keeps less is synced only over what it keeps: nothing older is pushed to it', async () => {
+    const all = corpus(4000, 31);
+    const pDir = tempDataDir();
+    seedHistory(pDir, all);
+    const p = await keeper({}, pDir);
+    // S keeps 6 hours, was online for them, and holds none of the messages.
+    const sDir = tempDataDir();
+    seedOnline(sDir, [{ start: Date.now() - 6 * HOUR, end: Date.now() }]);
+    const s = await keeper({ retentionMs: 6 * HOUR, peers: [p.tcpAddr], storePeers: [p.tcpAddr] }, sDir);
+    const fromMs = Date.now() - 6 * HOUR;
+    const inWindow = all.filter((m) => m.timestamp >= BigInt(fromMs) * MS);
+    await waitFor('S to hold its six hours', async () => (await s.status()).archive.messages >= inWindow.length, { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor('P to have synced with S', async () => (await consistency(p)).sync.last?.outcome === 'complete', { timeoutMs: 30_000, intervalMs: 200 });
+    const last = (await consistency(p)).sync.last;
+    // P asked about its two days; S answered the part before its own window as skipped.
+    assert.ok(last !== null && last.keeper && last.endMs - last.startMs > 24 * HOUR, JSON.stringify(last));
+    assert.ok(last.theyLacked <= inWindow.length + 5, `P found S lacking ${last.theyLacked}; S keeps ${inWindow.length}`);
+    const held = new Set(heldIn(sDir));
+    const older = all.filter((m) => m.timestamp < BigInt(fromMs - 60_000) * MS);
+    assert.ok(older.length > 2000);
+    for (const m of older) assert.ok(!held.has(Buffer.from(m.hash).toString('hex').toUpperCase()), 'nothing before S keeps is pushed to it');
+    for (const m of inWindow) assert.ok(held.has(Buffer.from(m.hash).toString('hex').toUpperCase()));
+  });
+
   it('compares by hash listings with a peer without reconciliation, and syncs only its hour with an nwaku-like one', async () => {
     // A: a Keeper with sync off (as nwaku without --store-sync); N: reconciliation and Store v3, no coverage protocol, as nwaku with --store-sync.
     const aDir = tempDataDir();

@@ -122,7 +122,7 @@ export class HistoryService {
               service: sync,
               speaks: (peerId) => this.syncPeers.has(peerId),
               rangeMs: config.storeSyncRangeMs,
-              windowStartMs: () => this.filler.window().start,
+              windowStartMs: () => this.keptFromMs(),
             },
     });
   }
@@ -168,6 +168,11 @@ export class HistoryService {
     if (kept.length > 0 && (contentTopics.length === 0 || contentTopics.some((t) => !plan.keeps(t)))) return [];
     const held = verifiedHeld(this.store.coverage(pubsubTopic), { marginMs: this.marginMs });
     return intersect(held, intersect([range], [this.filler.window()]));
+  }
+
+  /** Where the kept window begins: the retention window's start, cut at the quota. What sync offers and accepts begins here. */
+  keptFromMs(): number {
+    return this.filler.window().start;
   }
 
   /** Runs a gap-filling pass now; resolves when it is done. */
