@@ -190,7 +190,11 @@ export class TransferReceiver {
     set?.delete(inbound);
     if (set?.size === 0) {
       this.byPeer.delete(inbound.peer);
-      this.takenFrom.delete(inbound.peer);
+      // The peer's other session may still be pushing its copies of what this one took: they stay excused a while.
+      const peer = inbound.peer;
+      setTimeout(() => {
+        if (!this.byPeer.has(peer)) this.takenFrom.delete(peer);
+      }, this.o.idleMs).unref();
     }
   }
 
