@@ -206,25 +206,24 @@ export class TransferReceiver {
   want(inbound: Inbound, ids: readonly SyncId[]): void {
     const ready = inbound.want(ids);
     const inbounds = [...(this.byPeer.get(inbound.peer) ?? [])];
-    if (inbounds.length > 1) {
-      const taken = this.taken(inbound.peer);
-      for (const id of ids) {
-        if (!inbound.wanted(id)) continue;
-        if (taken.has(hashKey(id.hash))) {
-          inbound.forget(id);
-          continue;
-        }
-        for (const sibling of inbounds) {
-          const held = sibling === inbound ? undefined : sibling.release(id);
-          if (held !== undefined && inbound.claim(held) === 'take') {
-            ready.push(held);
-            break;
-          }
+    const taken = this.taken(inbound.peer);
+    for (const id of ids) {
+      if (!inbound.wanted(id)) continue;
+      // Taken from this peer in another session, maybe not yet written when this one read the archive.
+      if (taken.has(hashKey(id.hash))) {
+        inbound.forget(id);
+        continue;
+      }
+      for (const sibling of inbounds) {
+        const held = sibling === inbound ? undefined : sibling.release(id);
+        if (held !== undefined && inbound.claim(held) === 'take') {
+          ready.push(held);
+          break;
         }
       }
-      // Each other session with the peer may push its own copy.
-      for (const m of ready) taken.set(hashKey(m.hash), inbounds.length - 1);
     }
+    // Each other session with the peer (open or about to be) may push its own copy.
+    for (const m of ready) taken.set(hashKey(m.hash), Math.max(1, inbounds.length - 1));
     if (ready.length > 0) this.store(inbound, ready);
   }
 
@@ -285,8 +284,8 @@ export class TransferReceiver {
     const taken = this.taken(peer);
     if (taker !== undefined) {
       this.store(taker, [m]);
-      // Each other session with the peer may push its own copy.
-      if (inbounds.length > 1) taken.set(key, inbounds.length - 1);
+      // Each other session with the peer (open or about to be: two Keepers may each begin one) may push its own copy.
+      taken.set(key, Math.max(1, inbounds.length - 1));
       return undefined;
     }
     // A copy of one already taken, pushed by the peer's other session: a duplicate of what was asked, not unasked.
