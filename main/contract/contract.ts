@@ -210,9 +210,52 @@ export interface FillStatus {
 
 export interface ConsistencyStatus {
   lastRunMs: number | null;
-  /** Messages found missing by hash comparison and fetched, since start. */
+  /** Messages the check found missing and stored, since start: fetched by hash, or pushed in the syncs it began. */
   recovered: number;
   checks: number;
+  /** Peers compared, since start: by Waku Sync (peers that speak reconciliation), by hash listings (the rest). */
+  compared: { sync: number; hashes: number };
+  sync: SyncStatus;
+}
+
+export type SyncOutcome = 'complete' | 'truncated' | 'refused' | 'cut-off' | 'failed';
+
+/** Waku Sync 2.0 (`/vac/waku/reconciliation/1.0.0` + `/vac/waku/transfer/1.0.0`), since start, both roles. */
+export interface SyncStatus {
+  /** --store-sync: this node answers reconciliation and syncs with peers that speak it. */
+  enabled: boolean;
+  /** Sessions begun (initiated) and answered, and how they ended. */
+  sessions: { initiated: number; answered: number } & Record<SyncOutcome, number>;
+  /** Sessions and transfer streams cut off, by reason. */
+  cutOff: Record<string, number>;
+  /** Sessions refused to peers: rate limit, too many at once, stopping. */
+  rateLimited: number;
+  /** Pushed to peers, found but not sent, received valid, new to the archive, expected and never delivered. */
+  messages: { pushed: number; unsent: number; received: number; stored: number; undelivered: number };
+  /** Pushed messages refused, by reason. */
+  refused: Record<string, number>;
+  /** The last session the consistency check began. */
+  last: SyncSessionStatus | null;
+}
+
+export interface SyncSessionStatus {
+  peerId: string;
+  pubsubTopic: string;
+  /** The peer is a Keeper (it speaks the coverage protocol): the retention window was synced; else --store-sync-range. */
+  keeper: boolean;
+  startMs: number;
+  endMs: number;
+  outcome: SyncOutcome;
+  reason: string | null;
+  rounds: number;
+  /** Missing here (found, stored) and missing there (found, pushed). */
+  weLacked: number;
+  stored: number;
+  theyLacked: number;
+  pushed: number;
+  undelivered: number;
+  ms: number;
+  atMs: number;
 }
 
 /** One kept community's own completeness, storage and fill (its pubsub topic and content topics). */

@@ -40,6 +40,9 @@ import { STORE_CODEC } from './store/codec.ts';
 import { StoreServer } from './store/server.ts';
 import { COVERAGE_CODEC } from './coverage/codec.ts';
 import { CoverageServer } from './coverage/server.ts';
+import { SyncService } from './sync/service.ts';
+import { RECONCILIATION_CODEC } from './sync/transfer-codec.ts';
+import { responderScope } from './history/sync-scope.ts';
 import { errorMessage } from './util/errors.ts';
 import { delay } from './util/time.ts';
 
@@ -73,6 +76,8 @@ export class Keeper {
   private readonly intake: RelayIntake;
   private readonly storeServer: StoreServer;
   private readonly coverageServer: CoverageServer;
+  /** Waku Sync, both roles (--store-sync). */
+  private readonly sync: SyncService | undefined;
   private readonly connector: Connector;
   private readonly history: HistoryService;
   private readonly retention: RetentionScheduler;
@@ -107,6 +112,15 @@ export class Keeper {
         if (settings.isStaticPeer(peer)) emit({ event: 'warning', message: `cannot reach peer ${peer}: ${errorMessage(err)}` });
       },
     });
+    this.sync = config.storeSync
+      ? new SyncService({
+          archive,
+          writer: this.writer,
+          rules: settings.rules,
+          scope: () => responderScope(settings.plan),
+          keepsFromMs: () => this.history.keptFromMs(),
+        })
+      : undefined;
     const isConnected = (id: string): boolean => node.getConnections().some((c) => c.remotePeer.toString() === id && c.status === 'open');
     this.history = new HistoryService({
       archive,
@@ -118,6 +132,7 @@ export class Keeper {
       isConnected,
       isOnline: (topic) => this.intake.isOnline(topic),
       emit,
+      sync: this.sync,
     });
     this.retention = new RetentionScheduler(archive, {
       // Each community within its own limits first, then the archive's: what the archive's quota drops is the oldest of all.
@@ -219,12 +234,19 @@ export class Keeper {
     const { node, settings } = this;
     await this.storeServer.start(node);
     await this.coverageServer.start(node);
+    await this.sync?.start(node);
     this.intake.attach();
     node.addEventListener('peer:connect', (evt) => this.log.emit({ event: 'peer:connect', peerId: evt.detail.toString() }));
     node.addEventListener('peer:disconnect', (evt) => this.log.emit({ event: 'peer:disconnect', peerId: evt.detail.toString() }));
     node.addEventListener('peer:identify', (evt) => {
       const { peerId, protocols, connection } = evt.detail;
-      this.history.observe(peerId.toString(), [connection.remoteAddr.toString()], protocols.includes(STORE_CODEC), protocols.includes(COVERAGE_CODEC));
+      this.history.observe(
+        peerId.toString(),
+        [connection.remoteAddr.toString()],
+        protocols.includes(STORE_CODEC),
+        protocols.includes(COVERAGE_CODEC),
+        protocols.includes(RECONCILIATION_CODEC),
+      );
     });
     await node.start();
     this.intake.subscribe();
@@ -266,7 +288,8 @@ export class Keeper {
     this.phase = 'stopping';
     this.log.emit({ event: 'stopping', reason });
     const retentionStopped = this.retention.stop();
-    await Promise.race([this.history.stop(), delay(STOP_TIMEOUT_MS)]);
+    // Sync's sessions end at once (a check waiting on one goes on to its end), and what it stored stays stored.
+    await Promise.race([Promise.all([this.history.stop(), this.sync?.stop()]), delay(STOP_TIMEOUT_MS)]);
     this.connector.stop();
     await Promise.race([this.presence.stop().catch(() => undefined), delay(STOP_TIMEOUT_MS)]);
     this.storeServer.available = false;

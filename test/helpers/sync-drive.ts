@@ -24,6 +24,8 @@ export interface DriveOptions {
   params?: Partial<ReconcileParams>;
   responderParams?: Partial<ReconcileParams>;
   limits?: Partial<SessionLimits>;
+  /** The responder's floor (ns): what it does not keep. */
+  responderFloorNs?: bigint;
 }
 
 export async function drive(a: SyncStorage, b: SyncStorage, window: { lower: SyncId; upper: SyncId }, o: DriveOptions = {}): Promise<Drive> {
@@ -35,6 +37,7 @@ export async function drive(a: SyncStorage, b: SyncStorage, window: { lower: Syn
     storageFor: () => b,
     params: o.responderParams ?? o.params,
     limits: o.limits,
+    floorNs: o.responderFloorNs,
   });
   const out = await exchange(await initiator.open(), initiator, responder);
   out.truncated = initiator.truncated || responder.truncated;

@@ -96,6 +96,41 @@ describe('sync over libp2p', { timeout: 120_000 }, () => {
   });
 });
 
+describe('two sessions at once', { timeout: 120_000 }, () => {
+  it('each side beginning a session with the other at the same time: both complete, every copy is one asked for, nothing waits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keeper-sync-both-'));
+    const both = corpus(20_000, 6);
+    const { a, b } = split(both, 300, 7);
+    const left = await startSyncNode(join(dir, 'a.sqlite'));
+    const right = await startSyncNode(join(dir, 'b.sqlite'));
+    try {
+      left.archive.insert(a);
+      right.archive.insert(b);
+      const started = Date.now();
+      const [l, r] = await Promise.all([
+        left.sync.syncWith(right.addr, { pubsubTopic: TEST_PUBSUB, range: DAY_RANGE }),
+        right.sync.syncWith(left.addr, { pubsubTopic: TEST_PUBSUB, range: DAY_RANGE }),
+      ]);
+      assert.equal(l.outcome, 'complete', JSON.stringify(l));
+      assert.equal(r.outcome, 'complete', JSON.stringify(r));
+      // No session waited out its transfer time for a message the other session brought.
+      assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
+      await waitFor(() => left.sync.counters().sessions.answered === 1 && right.sync.counters().sessions.answered === 1);
+      for (const side of [left, right]) {
+        const c = side.sync.counters();
+        assert.deepEqual([c.refused, c.cutOff, c.messages.undelivered], [{}, {}, 0], JSON.stringify(c));
+      }
+      assert.equal(left.sync.counters().messages.stored + right.sync.counters().messages.stored, 300);
+      assert.deepEqual(heldHashes(left.archive, TEST_PUBSUB), heldHashes(right.archive, TEST_PUBSUB));
+      assert.equal(heldHashes(left.archive, TEST_PUBSUB).length, both.length);
+    } finally {
+      await left.stop();
+      await right.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sync with lying peers', { timeout: 120_000 }, () => {
   let me: SyncNode;
   let mine: ArchiveMessage[] = [];

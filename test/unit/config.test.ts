@@ -101,6 +101,13 @@ describe('configuration', () => {
     [['--community', 'zQ3shNZQnGqtqxokGkoVtFWnG9v6TJT43E3rfPxzc1eHqx3qJ'], '--community'],
     [['--community', '0x02a3'], '--community'],
     [['--community', 'zQ3shYSHp7GoiXaauJMnDcjwU2yNjdzpXLosAWapPS4CFxc11', '--pubsub-topic', '/waku/2/rs/1/0'], '--community'],
+    [['--store-sync=maybe'], '--store-sync'],
+    [['--store-sync-range', '0'], '--store-sync-range'],
+    [['--store-sync-range', 'an hour'], '--store-sync-range'],
+    [['--store-sync-relay-jitter', '-1'], '--store-sync-relay-jitter'],
+    [['--settle', '30s', '--store-sync-relay-jitter', '20'], '--store-sync-relay-jitter'],
+    // Two names for one interval must not disagree.
+    [['--check-interval', '1m', '--store-sync-interval', '300'], '--store-sync-interval'],
   ];
   for (const [argv, field] of bad) {
     it(`refuses ${argv.join(' ')} naming ${field}`, () => assert.equal(fieldOf(() => parseCli(argv)), field));
@@ -112,6 +119,28 @@ describe('configuration', () => {
     assert.deepEqual(r.config.communityRefs, ['zQ3shYSHp7GoiXaauJMnDcjwU2yNjdzpXLosAWapPS4CFxc11', '0x02b84843377a24ff498b6c37bd63e2b285c1ee2ccbab82d7a4afa25fff8c5076df']);
     const none = parseCli([]);
     assert.ok(none.kind === 'run' && none.config.communityRefs.length === 0, 'no community: everything on the relayed topics is kept');
+  });
+
+  it("takes nwaku's store-sync flags as nwaku writes them: on by default here, seconds as plain numbers", () => {
+    const d = parseCli([]);
+    assert.ok(d.kind === 'run');
+    assert.equal(d.config.storeSync, true);
+    assert.equal(d.config.storeSyncRangeMs, 3_600_000);
+    assert.equal(d.config.settleMs, 30_000);
+    assert.equal(d.config.checkIntervalMs, 300_000);
+    const off = parseCli(['--store-sync=false']);
+    assert.ok(off.kind === 'run' && off.config.storeSync === false);
+    const spaced = parseCli(['--store-sync', 'false', '--no-discovery']);
+    assert.ok(spaced.kind === 'run' && spaced.config.storeSync === false && !spaced.config.discovery);
+    const bare = parseCli(['--store-sync', '--no-discovery']);
+    assert.ok(bare.kind === 'run' && bare.config.storeSync === true && !bare.config.discovery);
+    const r = parseCli(['--store-sync=true', '--store-sync-interval=120', '--store-sync-range=7200', '--store-sync-relay-jitter=40']);
+    assert.ok(r.kind === 'run');
+    assert.equal(r.config.checkIntervalMs, 120_000);
+    assert.equal(r.config.storeSyncRangeMs, 7_200_000);
+    assert.equal(r.config.settleMs, 40_000);
+    const units = parseCli(['--store-sync-range', '2h', '--store-sync-interval', '1m', '--check-interval', '60s']);
+    assert.ok(units.kind === 'run' && units.config.storeSyncRangeMs === 7_200_000 && units.config.checkIntervalMs === 60_000);
   });
 
   it('parses durations, sizes and addresses', () => {

@@ -205,6 +205,28 @@ describe('sync reconcile: convergence', () => {
     assert.ok(again.bytes < 100);
   });
 
+  const SPAN = 86_400_000_000_000n;
+  for (const [name, floor] of [['on a partition bound', T0 + SPAN / 2n], ['inside a partition', T0 + (SPAN * 5n) / 13n]] as const) {
+    it(`a responder skips what lies before its floor (${name}), as nwaku before its window: nothing older is compared or pushed to it`, async () => {
+      const span = SPAN;
+      const { all, a, b, missing } = pair(20_000, 200, 5, span);
+      // The responder has let go of everything before its floor (a shorter retention).
+      const kept = new MemoryStorage(b.ids.filter((x) => x.time >= floor));
+      const d = await drive(a, kept, windowOf(T0, T0 + span), { responderFloorNs: floor });
+      const recent = (i: number) => (all[i] as SyncId).time >= floor;
+      const aLacks = [...missing].filter((i) => i % 2 === 0 && recent(i)).map((i) => all[i] as SyncId);
+      const bLacks = [...missing].filter((i) => i % 2 === 1 && recent(i)).map((i) => all[i] as SyncId);
+      // Only differences after the floor, though the initiator holds thousands of older messages the responder lacks.
+      assert.deepEqual(keys(d.aPushes), keys(bLacks));
+      assert.deepEqual(keys(d.aWants), keys(aLacks));
+      assert.deepEqual(keys(d.bPushes), keys(aLacks));
+      assert.equal(d.truncated, false);
+      // Without the floor, the initiator would push all it holds before it.
+      const unfloored = await drive(a, kept, windowOf(T0, T0 + span));
+      assert.ok(unfloored.aPushes.length > 7000, `${unfloored.aPushes.length} pushes without the floor`);
+    });
+  }
+
   it('against nwaku answering (the model), both ways: converges, and every push nwaku makes is one Keeper expects', async () => {
     const { all, a, b, missing } = pair(20_000, 120, 2);
     const w = windowOf(T0, T0 + 86_400_000_000_000n);

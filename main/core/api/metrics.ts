@@ -117,7 +117,49 @@ export class KeeperMetrics {
   });
   private readonly recovered = new Counter({
     name: 'keeper_consistency_recovered_total',
-    help: 'Messages found missing by hash comparison with store peers and fetched',
+    help: 'Messages the consistency check found missing and stored: fetched by hash, or pushed in the syncs it began',
+    registers: [this.registry],
+  });
+  private readonly compared = new Counter({
+    name: 'keeper_consistency_peers_compared_total',
+    help: 'Peers the consistency check compared with, by method: Waku Sync (peers that speak reconciliation) or hash listings',
+    labelNames: ['method'],
+    registers: [this.registry],
+  });
+  private readonly syncEnabled = new Gauge({ name: 'keeper_sync_enabled', help: '1 when Waku Sync runs (--store-sync)', registers: [this.registry] });
+  private readonly syncSessions = new Counter({
+    name: 'keeper_sync_sessions_total',
+    help: 'Waku Sync sessions, by role: initiator (begun here), responder (answered)',
+    labelNames: ['role'],
+    registers: [this.registry],
+  });
+  private readonly syncOutcomes = new Counter({
+    name: 'keeper_sync_session_outcomes_total',
+    help: 'Waku Sync sessions of either role, by outcome: complete, truncated, refused, cut-off, failed',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly syncMessages = new Counter({
+    name: 'keeper_sync_messages_total',
+    help: 'Messages over Waku Sync transfer: pushed to peers, found but not sent (unsent), received valid, stored new, expected and never delivered (undelivered)',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly syncCutOff = new Counter({
+    name: 'keeper_sync_cut_off_total',
+    help: 'Waku Sync sessions and transfer streams cut off for breaking the protocol or a bound, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly syncRefused = new Counter({
+    name: 'keeper_sync_messages_refused_total',
+    help: 'Messages peers pushed over Waku Sync transfer that were refused, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly syncRateLimited = new Counter({
+    name: 'keeper_sync_rate_limited_total',
+    help: 'Waku Sync sessions refused to peers: rate limit, too many at once, stopping',
     registers: [this.registry],
   });
   private readonly storePeers = new Gauge({
@@ -196,6 +238,18 @@ export class KeeperMetrics {
     this.fillWindows.set({ state: 'done' }, h.fill.windowsDone);
     this.fillWindows.set({ state: 'total' }, h.fill.windowsTotal);
     setCounter(this.recovered, h.consistency.recovered);
+    setCounter(this.compared, h.consistency.compared.sync, { method: 'sync' });
+    setCounter(this.compared, h.consistency.compared.hashes, { method: 'hashes' });
+    const sync = h.consistency.sync;
+    this.syncEnabled.set(sync.enabled ? 1 : 0);
+    const { initiated, answered, ...outcomes } = sync.sessions;
+    setCounter(this.syncSessions, initiated, { role: 'initiator' });
+    setCounter(this.syncSessions, answered, { role: 'responder' });
+    for (const [outcome, n] of Object.entries(outcomes)) setCounter(this.syncOutcomes, n, { outcome });
+    for (const [kind, n] of Object.entries(sync.messages)) setCounter(this.syncMessages, n, { kind });
+    for (const [reason, n] of Object.entries(sync.cutOff)) setCounter(this.syncCutOff, n, { reason });
+    for (const [reason, n] of Object.entries(sync.refused)) setCounter(this.syncRefused, n, { reason });
+    setCounter(this.syncRateLimited, sync.rateLimited);
     this.storePeers.set({ connected: 'true' }, h.storePeers.filter((p) => p.connected).length);
     this.storePeers.set({ connected: 'false' }, h.storePeers.filter((p) => !p.connected).length);
     this.attesting.set({ trusted: 'true' }, h.storePeers.filter((p) => p.attests === true && p.trusted).length);

@@ -108,6 +108,20 @@ function emptyHistory(fillQuorum: number): HistoryStatus {
     communities: [],
     storePeers: [],
     fill: { running: false, startedAtMs: null, windowsDone: 0, windowsTotal: 0, messages: 0, lastPass: null },
-    consistency: { lastRunMs: null, recovered: 0, checks: 0 },
+    consistency: {
+      lastRunMs: null,
+      recovered: 0,
+      checks: 0,
+      compared: { sync: 0, hashes: 0 },
+      sync: {
+        enabled: false,
+        sessions: { initiated: 0, answered: 0, complete: 0, truncated: 0, refused: 0, 'cut-off': 0, failed: 0 },
+        cutOff: {},
+        rateLimited: 0,
+        messages: { pushed: 0, unsent: 0, received: 0, stored: 0, undelivered: 0 },
+        refused: {},
+        last: null,
+      },
+    },
   };
 }

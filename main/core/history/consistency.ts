@@ -1,11 +1,21 @@
 /**
  * Consistency checks while online: relay can drop messages even while the node
- * is up. Every few minutes the hash set of the latest settled stretch is
- * compared with healthy store peers through hash-only Store v3 queries, and what
- * a peer holds that this archive lacks is fetched by hash, as filling lists and
- * fetches. Plain Store v3, so it works against any store node, nwaku included.
+ * is up. Every few minutes each kept topic is compared with healthy store peers.
+ * A peer that speaks Waku Sync (its identify lists reconciliation) is synced
+ * with: over the whole retention window (cut at the quota) when it is a
+ * Keeper (it speaks the coverage protocol), over nwaku's range (`--store-sync-range`, its hour)
+ * otherwise; what either side lacks crosses over transfer, checked and stored
+ * through the writer by the sync service. With the others — or one that
+ * refuses the session or cannot be synced with — the hash set of the latest
+ * settled stretch is compared through hash-only Store v3 queries, and what a
+ * peer holds that this archive lacks is fetched by hash, as filling lists and
+ * fetches: plain Store v3, so it works against any store node.
  */
-import type { ConsistencyStatus } from '../../contract/contract.ts';
+import type { ConsistencyStatus, SyncSessionStatus } from '../../contract/contract.ts';
+import type { SyncService } from '../sync/service.ts';
+import type { SyncResult } from '../sync/tally.ts';
+import { syncScopes } from './sync-scope.ts';
+import type { SyncScope } from './sync-scope.ts';
 import { toHex } from '../message/hash.ts';
 import type { HistoryDeps } from './deps.ts';
 import { fetchBodies } from './fetch-bodies.ts';
@@ -13,10 +23,23 @@ import { listHashes } from './list-hashes.ts';
 import type { QueryFn } from './peer-request.ts';
 import { msToNs } from '../util/time.ts';
 
+/** Waku Sync as the check uses it. */
+export interface CheckSync {
+  service: Pick<SyncService, 'syncWith' | 'counters'>;
+  /** Whether the peer speaks reconciliation, as its identify said. */
+  speaks: (peerId: string) => boolean;
+  /** What is synced with a peer that is not a Keeper: this much before the end. */
+  rangeMs: number;
+  /** Where what is synced with a Keeper begins: the retention window's start, cut at the quota (history the quota would drop again is not asked for). */
+  windowStartMs: () => number;
+}
+
 export interface ConsistencyOptions {
   intervalMs: number;
   settleMs: number;
   isOnline: (pubsubTopic: string) => boolean;
+  /** Absent: sync is off, every peer is compared by hash listings. */
+  sync?: CheckSync | undefined;
   /** Peers compared per check. */
   peersPerCheck?: number;
   maxPages?: number;
@@ -25,16 +48,20 @@ export interface ConsistencyOptions {
 
 export class ConsistencyChecker {
   private readonly d: HistoryDeps;
-  private readonly o: Required<ConsistencyOptions>;
+  private readonly o: Required<Omit<ConsistencyOptions, 'sync'>>;
+  private readonly sync: CheckSync | undefined;
   private readonly checkedUntil = new Map<string, number>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private readonly state: ConsistencyStatus = { lastRunMs: null, recovered: 0, checks: 0 };
+  private readonly state: Omit<ConsistencyStatus, 'sync'> = { lastRunMs: null, recovered: 0, checks: 0, compared: { sync: 0, hashes: 0 } };
+  private lastSync: SyncSessionStatus | null = null;
 
   constructor(deps: HistoryDeps, opts: ConsistencyOptions) {
     this.d = deps;
-    this.o = { peersPerCheck: 2, maxPages: 2000, now: Date.now, ...opts };
+    const { sync, ...rest } = opts;
+    this.o = { peersPerCheck: 2, maxPages: 2000, now: Date.now, ...rest };
+    this.sync = sync;
   }
 
   start(): void {
@@ -51,13 +78,16 @@ export class ConsistencyChecker {
   }
 
   status(): ConsistencyStatus {
-    return { ...this.state };
+    const counters = this.sync?.service.counters();
+    const sync = counters === undefined ? { ...emptySync(), enabled: false } : { enabled: true, ...counters, last: this.lastSync };
+    return { ...this.state, compared: { ...this.state.compared }, sync };
   }
 
   /** One check of every online topic. */
   async run(): Promise<void> {
     const end = this.o.now() - this.o.settleMs;
-    for (const topic of this.d.topics.pubsubTopics) {
+    for (const scope of syncScopes(this.d.topics)) {
+      const topic = scope.pubsubTopic;
       if (this.abort.signal.aborted) return;
       if (!this.o.isOnline(topic)) {
         this.checkedUntil.delete(topic);
@@ -66,7 +96,7 @@ export class ConsistencyChecker {
       const start = this.checkedUntil.get(topic) ?? end - this.o.intervalMs;
       if (end <= start) continue;
       try {
-        if (await this.check(topic, start, end)) this.checkedUntil.set(topic, end);
+        if (await this.check(scope, start, end)) this.checkedUntil.set(topic, end);
       } catch (err) {
         this.d.emit({ event: 'warning', message: `consistency check of ${topic} failed: ${String(err)}` });
       }
@@ -74,19 +104,38 @@ export class ConsistencyChecker {
     this.state.lastRunMs = this.o.now();
   }
 
-  /** Compares [startMs, endMs] of a topic with up to `peersPerCheck` peers; true when one answered. */
-  private async check(pubsubTopic: string, startMs: number, endMs: number): Promise<boolean> {
+  /**
+   * Compares a topic with up to `peersPerCheck` peers: by sync with those that
+   * speak it, else [startMs, endMs] by hash listings. True when one answered.
+   */
+  private async check(scope: SyncScope, startMs: number, endMs: number): Promise<boolean> {
+    const pubsubTopic = scope.pubsubTopic;
     const range = { pubsubTopic, startNs: msToNs(startMs), endNs: msToNs(endMs) };
-    const ours = new Set((await this.d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, this.d.topics.keptContentTopics)).keys());
+    let oursRead: Set<string> | undefined;
     let answered = 0;
     let missingTotal = 0;
     let recoveredTotal = 0;
     const peers = this.d.peers.candidates().slice(0, this.o.peersPerCheck);
     for (const { peerId } of peers) {
+      if (this.abort.signal.aborted) break;
+      if (this.sync?.speaks(peerId) === true) {
+        const synced = await this.syncWith(this.sync, peerId, scope);
+        if (synced !== undefined) {
+          this.state.compared.sync++;
+          missingTotal += synced.weLacked;
+          recoveredTotal += synced.stored;
+          if (synced.answered) answered++;
+          continue;
+        }
+        // Refused, or not reached by sync: hash listings, as with any store node.
+      }
+      this.state.compared.hashes++;
+      oursRead ??= new Set((await this.d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, scope.contentTopics)).keys());
+      const ours = oursRead;
       const query: QueryFn = (req, signal) => this.d.query(peerId, req, signal);
       const listing = await listHashes(query, {
         range,
-        contentTopics: this.d.topics.keptContentTopics,
+        contentTopics: [...scope.contentTopics],
         slices: 1,
         maxPages: this.o.maxPages,
         signal: this.abort.signal,
@@ -130,4 +179,68 @@ export class ConsistencyChecker {
     if (answered > 0) this.d.emit({ event: 'check', pubsubTopic, peers: answered, missing: missingTotal, recovered: recoveredTotal });
     return answered > 0;
   }
+
+  /**
+   * One sync session with a peer, recorded in its record; undefined when the
+   * peer refused it or could not be reached by sync (then hash listings try).
+   * A peer that breaks the protocol or a bound is a failure and not asked again
+   * by listings in the same check.
+   */
+  private async syncWith(sync: CheckSync, peerId: string, scope: SyncScope): Promise<{ answered: boolean; weLacked: number; stored: number } | undefined> {
+    const keeper = this.d.peers.get(peerId)?.attests === true;
+    const now = this.o.now();
+    const end = now - this.o.settleMs;
+    const start = keeper ? Math.min(end, sync.windowStartMs()) : end - sync.rangeMs;
+    const startNs = msToNs(start);
+    const endNs = msToNs(end);
+    const held = scope.contentTopics.length === 0 ? this.d.archive.countInRange(scope.pubsubTopic, startNs, endNs) : undefined;
+    const target = this.d.peers.target(this.d.peers.peerIdOf(peerId));
+    let r: SyncResult;
+    try {
+      r = await sync.service.syncWith(target, { pubsubTopic: scope.pubsubTopic, contentTopics: scope.contentTopics, range: { start, end } });
+    } catch (err) {
+      this.d.emit({ event: 'warning', message: `sync with ${peerId} could not start: ${String(err)}` });
+      return undefined;
+    }
+    this.lastSync = {
+      peerId,
+      pubsubTopic: scope.pubsubTopic,
+      keeper,
+      startMs: start,
+      endMs: end,
+      outcome: r.outcome,
+      reason: r.reason ?? null,
+      rounds: r.rounds,
+      weLacked: r.weLacked,
+      stored: r.stored,
+      theyLacked: r.theyLacked,
+      pushed: r.pushed,
+      undelivered: r.undelivered,
+      ms: r.ms,
+      atMs: this.o.now(),
+    };
+    if (r.outcome === 'refused' || r.outcome === 'failed') return undefined;
+    if (r.outcome === 'cut-off') {
+      this.d.peers.recordFailure(peerId, `sync cut off: ${r.reason ?? 'unknown'}`);
+      return { answered: false, weLacked: r.weLacked, stored: r.stored };
+    }
+    this.d.peers.recordSuccess(peerId, null);
+    this.d.peers.recordMessages(peerId, r.received, r.refused);
+    if (held !== undefined && r.outcome === 'complete') {
+      const union = held + r.weLacked;
+      this.d.peers.recordAgreement(peerId, union === 0 ? 1 : Math.max(0, Math.min(1, (held - r.theyLacked) / union)));
+    }
+    return { answered: true, weLacked: r.weLacked, stored: r.stored };
+  }
+}
+
+function emptySync(): Omit<ConsistencyStatus['sync'], 'enabled'> {
+  return {
+    sessions: { initiated: 0, answered: 0, complete: 0, truncated: 0, refused: 0, 'cut-off': 0, failed: 0 },
+    cutOff: {},
+    rateLimited: 0,
+    messages: { pushed: 0, unsent: 0, received: 0, stored: 0, undelivered: 0 },
+    refused: {},
+    last: null,
+  };
 }

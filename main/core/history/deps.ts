@@ -8,6 +8,7 @@ import type { Interval } from '../util/intervals.ts';
 import type { MessageRules } from '../message/validate.ts';
 import type { HistoryStore } from './history-store.ts';
 import type { StorePeerRegistry } from './store-peers.ts';
+import type { KeptPlan } from './scope.ts';
 
 /** Asks `peerId` one Store v3 request; the answer's messages stay as their encoded bytes. */
 export type PeerQueryFn = (peerId: string, request: Partial<StoreQueryRequest>, signal: AbortSignal) => Promise<RawStoreResponse>;
@@ -21,7 +22,7 @@ export type PeerQueryFn = (peerId: string, request: Partial<StoreQueryRequest>, 
 export type AttestFn = (peerId: string, q: CoverageQuestion, signal: AbortSignal) => Promise<Interval[]>;
 
 /** The relayed topics and kept content topics, read afresh at every use (they change at run time). */
-export interface HistoryTopics {
+export interface HistoryTopics extends KeptPlan {
   readonly pubsubTopics: readonly string[];
   /** The kept content topics; empty keeps all. */
   readonly keptContentTopics: readonly string[];

@@ -30,6 +30,7 @@ import type { Interval } from '../util/intervals.ts';
 import { StorePeerRegistry } from './store-peers.ts';
 import { UptimeTracker } from './uptime.ts';
 import { parsePeerAddress } from '../util/peer-address.ts';
+import type { SyncService } from '../sync/service.ts';
 
 export interface HistoryServiceOptions {
   archive: Archive;
@@ -44,11 +45,20 @@ export interface HistoryServiceOptions {
   /** Whether relay covers a topic now. */
   isOnline: (pubsubTopic: string) => boolean;
   emit: (e: KeeperEvent) => void;
+  /** Waku Sync, when on: the consistency check syncs with peers that speak it. */
+  sync?: Pick<SyncService, 'syncWith' | 'counters'> | undefined;
 }
 
 type Timings = Pick<
   KeeperConfig,
-  'fillQuorum' | 'heartbeatMs' | 'settleMs' | 'clockMarginMs' | 'fillIntervalMs' | 'checkIntervalMs' | 'maxFillPagesPerWindow'
+  | 'fillQuorum'
+  | 'heartbeatMs'
+  | 'settleMs'
+  | 'clockMarginMs'
+  | 'fillIntervalMs'
+  | 'checkIntervalMs'
+  | 'maxFillPagesPerWindow'
+  | 'storeSyncRangeMs'
 >;
 
 export class HistoryService {
@@ -63,6 +73,8 @@ export class HistoryService {
   /** The scopes kept now, with their records: the one list uptime, filling, answers and figures go by. */
   private readonly scopes: KeptScopes;
   private started = false;
+  /** Peers whose identify, last time, listed reconciliation. */
+  private readonly syncPeers = new Set<string>();
 
   constructor(o: HistoryServiceOptions) {
     const config: Timings = o.settings.config;
@@ -112,7 +124,21 @@ export class HistoryService {
       maxPagesPerWindow: config.maxFillPagesPerWindow,
       isOnline: o.isOnline,
     });
-    this.checker = new ConsistencyChecker(deps, { intervalMs: config.checkIntervalMs, settleMs: config.settleMs, isOnline: o.isOnline });
+    const sync = o.sync;
+    this.checker = new ConsistencyChecker(deps, {
+      intervalMs: config.checkIntervalMs,
+      settleMs: config.settleMs,
+      isOnline: o.isOnline,
+      sync:
+        sync === undefined
+          ? undefined
+          : {
+              service: sync,
+              speaks: (peerId) => this.syncPeers.has(peerId),
+              rangeMs: config.storeSyncRangeMs,
+              windowStartMs: () => this.keptFromMs(),
+            },
+    });
   }
 
   start(): void {
@@ -135,8 +161,13 @@ export class HistoryService {
     await Promise.all([this.filler.stop(), this.checker.stop()]);
   }
 
-  /** A connected peer told us its protocols; a store peer that (re)appears may answer what nobody could so far. */
-  observe(peerId: string, addrs: string[], servesStore: boolean, attests: boolean): void {
+  /**
+   * A connected peer told us its protocols; a store peer that (re)appears may
+   * answer what nobody could so far. `syncs`: it speaks Waku Sync's reconciliation.
+   */
+  observe(peerId: string, addrs: string[], servesStore: boolean, attests: boolean, syncs = false): void {
+    if (syncs) this.syncPeers.add(peerId);
+    else this.syncPeers.delete(peerId);
     if (this.peers.observe(peerId, addrs, servesStore, attests)) this.filler.trigger();
   }
 
@@ -172,6 +203,11 @@ export class HistoryService {
   /** A removed community's messages were deleted: what vouched for them goes (see KeptScopes.messagesDeleted). */
   messagesDeleted(deleted: Scope): void {
     this.scopes.messagesDeleted(deleted);
+  }
+
+  /** Where the kept window begins: the retention window's start, cut at the quota. What sync offers and accepts begins here. */
+  keptFromMs(): number {
+    return this.filler.window().start;
   }
 
   /** Runs a gap-filling pass now; resolves when it is done. */

@@ -43,9 +43,16 @@ export interface KeeperConfig {
   heartbeatMs: number;
   /** How often gap filling runs (it also runs at start and on regaining relay peers). */
   fillIntervalMs: number;
-  /** How often recent history is compared with store peers by hash. */
+  /**
+   * How often the consistency check runs (nwaku's --store-sync-interval): Waku
+   * Sync with peers that speak it, hash listings with the rest.
+   */
   checkIntervalMs: number;
-  /** The newest stretch left alone by filling and checks: relay may still deliver into it. */
+  /** Waku Sync (nwaku's --store-sync): answer reconciliation, and sync with peers that speak it in the consistency check. */
+  storeSync: boolean;
+  /** What is synced with a peer that is not a Keeper (nwaku's --store-sync-range): this much before the end. Keepers sync the whole retention window. */
+  storeSyncRangeMs: number;
+  /** The newest stretch left alone by filling, checks and syncs (nwaku's --store-sync-relay-jitter): relay may still deliver into it. */
   settleMs: number;
   /**
    * How far a message's timestamp may lie from when relay delivered it (the
@@ -87,6 +94,9 @@ export interface KeeperConfig {
   explicit: ReadonlyArray<'quotaBytes' | 'retentionMs'>;
 }
 
+/** nwaku's --store-sync-range default: its last hour. */
+export const NWAKU_SYNC_RANGE_MS = 3600_000;
+
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/60000', '/ip4/0.0.0.0/tcp/8000/ws'];
 export const DEFAULT_API = { host: '127.0.0.1', port: 8647 };
 
@@ -109,6 +119,8 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     heartbeatMs: 10_000,
     fillIntervalMs: 10 * 60 * 1000,
     checkIntervalMs: 5 * 60 * 1000,
+    storeSync: true,
+    storeSyncRangeMs: NWAKU_SYNC_RANGE_MS,
     settleMs: 30_000,
     clockMarginMs: nsToMs(MAX_CLOCK_SKEW_NS),
     explicit: [],
@@ -144,6 +156,24 @@ export function parseDuration(field: string, text: string): number {
   const value = Number(m[1]) * (DURATION_UNITS[(m[2] ?? '').toLowerCase()] ?? NaN);
   if (!Number.isFinite(value) || value <= 0) throw new ConfigError(field, `"${text}" must be more than zero`);
   return Math.round(value);
+}
+
+/** nwaku's way first (whole seconds, `--store-sync-range=3600`), else a duration (`1h`). */
+export function parseSeconds(field: string, text: string): number {
+  if (/^\d+$/.test(text.trim())) {
+    const s = Number(text);
+    if (s <= 0) throw new ConfigError(field, `"${text}" must be more than zero`);
+    return s * 1000;
+  }
+  return parseDuration(field, text);
+}
+
+/** nwaku's boolean flags: `--store-sync`, `--store-sync=true`, `--store-sync=false`. */
+function parseBool(field: string, text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (t === 'true' || t === '') return true;
+  if (t === 'false') return false;
+  throw new ConfigError(field, `"${text}" is not true or false`);
 }
 
 export function parseSize(field: string, text: string, minBytes = 1024 * 1024): number {
@@ -218,6 +248,7 @@ export function validateConfig<C extends Readonly<KeeperConfig>>(c: C): C {
   if (c.heartbeatMs < 100) throw new ConfigError('--heartbeat', 'must be at least 100ms');
   if (c.fillIntervalMs < c.heartbeatMs) throw new ConfigError('--fill-interval', 'must not be shorter than the heartbeat');
   if (c.checkIntervalMs < c.heartbeatMs) throw new ConfigError('--check-interval', 'must not be shorter than the heartbeat');
+  if (c.storeSyncRangeMs <= 0) throw new ConfigError('--store-sync-range', 'must be more than zero');
   if (c.retentionMs <= c.settleMs) throw new ConfigError('--retention', 'must be longer than the settle time');
   // What relay holds is settled by the window's end only if the settle time spans the clock margin and a heartbeat.
   if (c.clockMarginMs < 0) throw new ConfigError('--clock-margin', 'must not be negative');
@@ -267,8 +298,16 @@ the Status shards of cluster 16 with its data in the user's data directory.
   --heartbeat DURATION      uptime heartbeat (default 10s)
   --fill-interval DURATION  how often gaps are filled (default 10m; also at start
                             and when relay peers come back)
-  --check-interval DURATION how often recent history is compared with store
-                            peers by hash (default 5m)
+  --check-interval DURATION how often the consistency check runs: Waku Sync with
+                            peers that speak it, hash lists with the rest (default 5m)
+  --store-sync[=true|false] Waku Sync (nwaku's flag): answer reconciliation and sync
+                            with peers that speak it (default true; nwaku's: false)
+  --store-sync-interval N   nwaku's name for --check-interval, in seconds (300)
+  --store-sync-range N      seconds synced with a peer that is not a Keeper (default
+                            3600, nwaku's hour); Keepers sync the retention window
+  --store-sync-relay-jitter N
+                            nwaku's name for --settle, in seconds (nwaku's default 20 is
+                            below Keeper's floor, the clock margin and a heartbeat: 30)
   --store-rate N            Store v3 requests per second one peer may make
                             (default 50, bursts of 4 s worth)
   --max-message-size SIZE   the most an encoded message may weigh (default 1MiB
@@ -301,13 +340,21 @@ the Status shards of cluster 16 with its data in the user's data directory.
   --version                 the version
 `;
 
+/**
+ * nwaku's booleans may stand alone (`--store-sync` means true): parseArgs
+ * wants a value for them, so a bare one gets `=true` unless a value follows.
+ */
+function bareBooleans(argv: string[], flags: readonly string[]): string[] {
+  return argv.map((a, i) => (flags.includes(a) && !/^(true|false)$/i.test(argv[i + 1] ?? '') ? `${a}=true` : a));
+}
+
 export type CliRequest = { kind: 'run'; config: KeeperConfig } | { kind: 'help' } | { kind: 'version' };
 
 export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): CliRequest {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: bareBooleans(argv, ['--store-sync']),
       strict: true,
       allowPositionals: false,
       options: {
@@ -325,6 +372,10 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         heartbeat: { type: 'string' },
         'fill-interval': { type: 'string' },
         'check-interval': { type: 'string' },
+        'store-sync': { type: 'string' },
+        'store-sync-interval': { type: 'string' },
+        'store-sync-range': { type: 'string' },
+        'store-sync-relay-jitter': { type: 'string' },
         'store-rate': { type: 'string' },
         'store-idle-timeout': { type: 'string' },
         settle: { type: 'string' },
@@ -369,11 +420,25 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
   if (v.heartbeat !== undefined) config.heartbeatMs = parseDuration('--heartbeat', v.heartbeat);
   if (v['fill-interval'] !== undefined) config.fillIntervalMs = parseDuration('--fill-interval', v['fill-interval']);
   if (v['check-interval'] !== undefined) config.checkIntervalMs = parseDuration('--check-interval', v['check-interval']);
+  if (v['store-sync-interval'] !== undefined) {
+    const ms = parseSeconds('--store-sync-interval', v['store-sync-interval']);
+    if (v['check-interval'] !== undefined && ms !== config.checkIntervalMs) {
+      throw new ConfigError('--store-sync-interval', 'is another name for --check-interval; give one, or both the same');
+    }
+    config.checkIntervalMs = ms;
+  }
+  if (v['store-sync'] !== undefined) config.storeSync = parseBool('--store-sync', v['store-sync']);
+  if (v['store-sync-range'] !== undefined) config.storeSyncRangeMs = parseSeconds('--store-sync-range', v['store-sync-range']);
   if (v['store-rate'] !== undefined) {
     const perSecond = parsePositiveInt('--store-rate', v['store-rate'], 1_000_000);
     config.storeRateLimit = { perSecond, capacity: perSecond * 4 };
   }
   if (v.settle !== undefined) config.settleMs = parseDuration('--settle', v.settle);
+  if (v['store-sync-relay-jitter'] !== undefined) {
+    const ms = parseSeconds('--store-sync-relay-jitter', v['store-sync-relay-jitter']);
+    if (v.settle !== undefined && ms !== config.settleMs) throw new ConfigError('--store-sync-relay-jitter', 'is another name for --settle; give one, or both the same');
+    config.settleMs = ms;
+  }
   if (v['max-message-size'] !== undefined) config.maxMessageBytes = parseSize('--max-message-size', v['max-message-size'], 1024);
   if (v['protected-shard'] !== undefined) config.protectedShards = v['protected-shard'];
   if (v.rest !== undefined) config.rest = parseHostPort('--rest', v.rest);

@@ -42,6 +42,8 @@ export interface SyncServiceOptions {
   rules: MessageRules;
   /** What this node keeps, which bounds what peers may sync with it (empty lists: everything). Read per session. */
   scope?: () => Scope;
+  /** The oldest time (ms) this node keeps: what peers ask of before it is skipped, not pushed here. Read per session. */
+  keepsFromMs?: () => number;
   /** Sessions a peer may open with us: bursts of `capacity`, then `perSecond`. */
   rateLimit?: RateLimit;
   /** Sessions answered at once; more are refused (an empty frame). */
@@ -142,7 +144,16 @@ export class SyncService {
     }
     this.answering++;
     try {
-      await this.converse('responder', peer, async () => stream, (signal) => node.dialProtocol(connection.remotePeer, TRANSFER_CODEC, { signal }), this.o.scope?.() ?? { pubsubTopics: [], contentTopics: [] });
+      const keepsFrom = this.o.keepsFromMs?.();
+      await this.converse(
+        'responder',
+        peer,
+        async () => stream,
+        (signal) => node.dialProtocol(connection.remotePeer, TRANSFER_CODEC, { signal }),
+        this.o.scope?.() ?? { pubsubTopics: [], contentTopics: [] },
+        undefined,
+        keepsFrom === undefined ? undefined : msToNs(keepsFrom),
+      );
     } finally {
       this.answering--;
     }
@@ -156,10 +167,11 @@ export class SyncService {
     dialTransfer: (signal: AbortSignal) => Promise<Stream>,
     scope: Scope,
     window?: { lower: { time: bigint; hash: Uint8Array }; upper: { time: bigint; hash: Uint8Array } },
+    floorNs?: bigint,
   ): Promise<SyncResult> {
     const started = performance.now();
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.o.sessionMs ?? 120_000)]);
-    const session = new ReconcileSession({ role, scope, window, storageFor: (s) => this.index.storage(s), params: this.o.params, limits: this.o.limits });
+    const session = new ReconcileSession({ role, scope, window, floorNs, storageFor: (s) => this.index.storage(s), params: this.o.params, limits: this.o.limits });
     const pusher = new Pusher({ dial: () => dialTransfer(signal), index: this.index, signal, maxMessages: this.o.maxPush ?? 100_000 });
     // The initiator expects pushes from the start (nwaku pushes as soon as it finds a difference); a responder once it knows the scope.
     let inbound: Inbound | undefined = window === undefined ? undefined : this.receiver.open(peer, scope, window);

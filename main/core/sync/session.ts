@@ -17,7 +17,7 @@ import { decodeRanges, encodeRanges, RangeType, SyncCodecError } from './codec.t
 import type { RangesPayload, SyncRange } from './codec.ts';
 import { boundAt, compareIds, hashKey } from './ids.ts';
 import type { SyncId } from './ids.ts';
-import { checkRanges, DEFAULT_PARAMS, openingRanges, reconcileRound, SyncProtocolError } from './reconcile.ts';
+import { checkRanges, DEFAULT_PARAMS, lowerBounds, openingRanges, reconcileRound, SyncProtocolError } from './reconcile.ts';
 import type { ReconcileParams } from './reconcile.ts';
 import type { SyncStorage } from './storage.ts';
 
@@ -55,6 +55,12 @@ export interface SessionOptions {
   storageFor: (scope: Scope) => SyncStorage;
   params?: Partial<ReconcileParams>;
   limits?: Partial<SessionLimits>;
+  /**
+   * A responder's floor (ns): ranges wholly before it are answered Skip, as
+   * nwaku skips ranges before its own window — history this node does not keep
+   * is neither compared nor pushed to it.
+   */
+  floorNs?: bigint | undefined;
 }
 
 export interface Step {
@@ -72,6 +78,7 @@ export class ReconcileSession {
   private readonly storageFor: (scope: Scope) => SyncStorage;
   private readonly params: ReconcileParams;
   private readonly limits: SessionLimits;
+  private readonly floor: SyncId | undefined;
   private storage: SyncStorage | undefined;
   private settled: Scope | undefined;
   private window: { lower: SyncId; upper: SyncId } | undefined;
@@ -92,6 +99,7 @@ export class ReconcileSession {
     this.storageFor = o.storageFor;
     this.params = { ...DEFAULT_PARAMS, ...o.params };
     this.limits = { ...DEFAULT_LIMITS, ...o.limits };
+    this.floor = o.role === 'responder' && o.floorNs !== undefined ? boundAt(o.floorNs) : undefined;
     if (o.role === 'initiator') {
       if (o.window === undefined) throw new Error('an initiator needs a window');
       this.window = o.window;
@@ -158,12 +166,50 @@ export class ReconcileSession {
     if (this.itemsIn > this.limits.maxItems) throw new SyncProtocolError('items', `more than ${this.limits.maxItems} items`);
     this.storage ??= this.storageFor(this.settled);
     const maxDiffs = Math.max(0, this.params.maxDiffs - this.theyLackSeen.size - this.weLackSeen.size);
-    const round = await reconcileRound(this.storage, p.start, p.ranges, { ...this.params, maxDiffs });
+    const round = await reconcileRound(this.storage, p.start, await this.floored(p.start, p.ranges, this.storage), { ...this.params, maxDiffs });
+    // Our own split of a range across the floor: its parts before the floor are not ours to offer either (an empty item set there would say we lack it all).
+    const answer = this.belowFloorSkipped(round.reply);
+    if (answer.length > 0 && answer.every((r) => r.type === RangeType.Skip)) answer.length = 0;
+    round.reply = answer;
     if (round.truncated || maxDiffs === 0) this.truncated = true;
     const theyLack = fresh(round.theyLack, this.theyLackSeen);
     const weLack = fresh(round.weLack, this.weLackSeen);
     const reply = this.emit(this.payload(p.start, round.reply));
     return { ...this.finish(reply, round.reply.length === 0), theyLack, weLack };
+  }
+
+  /**
+   * A responder's view of the ranges it is sent: those wholly before its floor
+   * are Skips; one across the floor is split there, Skip below and, above, a
+   * fingerprint that cannot match ours, so that we answer with our own parts
+   * of [floor, upper] and the peer never reads our empty past as a lack.
+   */
+  private async floored(start: bigint, ranges: SyncRange[], storage: SyncStorage): Promise<SyncRange[]> {
+    const floor = this.floor;
+    if (floor === undefined) return ranges;
+    const lowers = lowerBounds(start, ranges);
+    const out: SyncRange[] = [];
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i] as SyncRange;
+      const lower = lowers[i] as SyncId;
+      if (r.type === RangeType.Skip) out.push(r);
+      else if (compareIds(r.upper, floor) <= 0) out.push({ type: RangeType.Skip, upper: r.upper });
+      else if (compareIds(lower, floor) >= 0 || (r.type === RangeType.ItemSet && r.reconciled)) out.push(r);
+      else {
+        const ours = (await storage.summarize([floor, r.upper])).total.fingerprint;
+        const unlike = ours.slice();
+        unlike[0] = (unlike[0] ?? 0) ^ 0xff;
+        out.push({ type: RangeType.Skip, upper: floor }, { type: RangeType.Fingerprint, upper: r.upper, fingerprint: unlike });
+      }
+    }
+    return out;
+  }
+
+  /** A responder's ranges wholly before its floor, as Skips. */
+  private belowFloorSkipped(ranges: SyncRange[]): SyncRange[] {
+    const floor = this.floor;
+    if (floor === undefined) return ranges;
+    return ranges.map((r): SyncRange => (r.type !== RangeType.Skip && compareIds(r.upper, floor) <= 0 ? { type: RangeType.Skip, upper: r.upper } : r));
   }
 
   private payload(start: bigint, ranges: SyncRange[]): RangesPayload {

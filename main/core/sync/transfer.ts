@@ -86,17 +86,52 @@ export class Inbound {
 
   /** A checked message from the peer: taken, held until wanted, or refused with the reason. */
   offer(m: ArchiveMessage): 'take' | 'hold' | RefusedReason {
+    return this.claim(m) ?? this.hold(m);
+  }
+
+  /** Takes the message if this session wants it; undefined when in scope and not wanted. */
+  claim(m: ArchiveMessage): 'take' | 'off-scope' | 'time-mismatch' | undefined {
     if (!this.scope.pubsubTopics.includes(m.pubsubTopic) && this.scope.pubsubTopics.length > 0) return 'off-scope';
     if (this.scope.contentTopics.length > 0 && !this.scope.contentTopics.includes(m.contentTopic)) return 'off-scope';
     const key = hashKey(m.hash);
     const time = this.wants.get(key);
-    if (time !== undefined) {
-      if (time !== m.timestamp) return 'time-mismatch';
-      this.wants.delete(key);
-      if (this.wants.size === 0 && !this.reconciling) this.settle?.();
-      return 'take';
-    }
+    if (time === undefined) return undefined;
+    if (time !== m.timestamp) return 'time-mismatch';
+    this.wants.delete(key);
+    if (this.wants.size === 0 && !this.reconciling) this.settle?.();
+    return 'take';
+  }
+
+  /** A wanted message that came in a sibling session with the same peer: wanted no more. */
+  forget(id: SyncId): void {
+    if (!this.wanted(id)) return;
+    this.wants.delete(hashKey(id.hash));
+    if (this.wants.size === 0 && !this.reconciling) this.settle?.();
+  }
+
+  /** Whether reconciliation found this message missing and it has not come yet. */
+  wanted(id: SyncId): boolean {
+    return this.wants.get(hashKey(id.hash)) === id.time;
+  }
+
+  /** A message held here, not wanted by this session: handed over (to a sibling session that wants it). */
+  release(id: SyncId): ArchiveMessage | undefined {
+    const key = hashKey(id.hash);
+    const held = this.pending.get(key);
+    if (held === undefined || held.timestamp !== id.time) return undefined;
+    this.pending.delete(key);
+    this.pendingBytes -= held.message.length;
+    return held;
+  }
+
+  /** A message in scope that no session wants (yet): held while reconciling, bounded, else refused. */
+  hold(m: ArchiveMessage): 'hold' | RefusedReason {
+    if (!this.scope.pubsubTopics.includes(m.pubsubTopic) && this.scope.pubsubTopics.length > 0) return 'off-scope';
+    if (this.scope.contentTopics.length > 0 && !this.scope.contentTopics.includes(m.contentTopic)) return 'off-scope';
+    const key = hashKey(m.hash);
     if (!this.reconciling || !inWindow({ time: m.timestamp, hash: m.hash }, this.window)) return 'unsolicited';
+    // A second copy of one held (the peer's sessions with us each push it): still one held.
+    if (this.pending.get(key)?.timestamp === m.timestamp) return 'hold';
     if (this.pendingBytes + m.message.length > this.maxPendingBytes || this.pending.has(key)) return 'unsolicited';
     this.pending.set(key, m);
     this.pendingBytes += m.message.length;
@@ -134,6 +169,7 @@ export class TransferReceiver {
   private readonly o: Required<Omit<TransferOptions, 'onRefused' | 'onStreamCutOff'>> & Pick<TransferOptions, 'onRefused' | 'onStreamCutOff'>;
   private readonly byPeer = new Map<string, Set<Inbound>>();
   private readonly batches = new Map<Inbound, ArchiveMessage[]>();
+  private readonly takenFrom = new Map<string, Map<string, number>>();
 
   constructor(o: TransferOptions) {
     this.o = { maxPendingBytes: 16 * 1024 * 1024, maxRefusedPerStream: 64, idleMs: 15_000, ...o };
@@ -152,12 +188,42 @@ export class TransferReceiver {
     this.batches.delete(inbound);
     const set = this.byPeer.get(inbound.peer);
     set?.delete(inbound);
-    if (set?.size === 0) this.byPeer.delete(inbound.peer);
+    if (set?.size === 0) {
+      this.byPeer.delete(inbound.peer);
+      // The peer's other session may still be pushing its copies of what this one took: they stay excused a while.
+      const peer = inbound.peer;
+      setTimeout(() => {
+        if (!this.byPeer.has(peer)) this.takenFrom.delete(peer);
+      }, this.o.idleMs).unref();
+    }
   }
 
-  /** Stores what reconciliation now wants and was already waiting. */
+  /**
+   * Stores what reconciliation now wants and was already waiting, here or in
+   * another session with the same peer (two Keepers may each begin one with
+   * the other at the same time, and each pushes over its own).
+   */
   want(inbound: Inbound, ids: readonly SyncId[]): void {
     const ready = inbound.want(ids);
+    const inbounds = [...(this.byPeer.get(inbound.peer) ?? [])];
+    const taken = this.taken(inbound.peer);
+    for (const id of ids) {
+      if (!inbound.wanted(id)) continue;
+      // Taken from this peer in another session, maybe not yet written when this one read the archive.
+      if (taken.has(hashKey(id.hash))) {
+        inbound.forget(id);
+        continue;
+      }
+      for (const sibling of inbounds) {
+        const held = sibling === inbound ? undefined : sibling.release(id);
+        if (held !== undefined && inbound.claim(held) === 'take') {
+          ready.push(held);
+          break;
+        }
+      }
+    }
+    // Each other session with the peer (open or about to be) may push its own copy.
+    for (const m of ready) taken.set(hashKey(m.hash), Math.max(1, inbounds.length - 1));
     if (ready.length > 0) this.store(inbound, ready);
   }
 
@@ -204,18 +270,50 @@ export class TransferReceiver {
     // Copy: the frame's buffer is the stream's, and a held message outlives it.
     const checked = decodeForArchive(pushed.pubsubTopic, pushed.message.slice(), this.o.rules);
     if (!checked.ok) return 'invalid';
+    const m = checked.message;
+    const inbounds = [...(this.byPeer.get(peer) ?? [])];
     let why: RefusedReason = 'off-scope';
-    for (const inbound of this.byPeer.get(peer) ?? []) {
-      const verdict = inbound.offer(checked.message);
-      if (verdict === 'take') {
-        this.store(inbound, [checked.message]);
-        return undefined;
-      }
-      if (verdict === 'hold') return undefined;
-      if (verdict !== 'off-scope') why = verdict;
+    // Every session with the peer that wants it is answered by this one copy; the first stores it.
+    let taker: Inbound | undefined;
+    for (const inbound of inbounds) {
+      const verdict = inbound.claim(m);
+      if (verdict === 'take') taker ??= inbound;
+      else if (verdict === 'time-mismatch') why = verdict;
     }
-    for (const inbound of this.byPeer.get(peer) ?? []) inbound.refused++;
+    const key = hashKey(m.hash);
+    const taken = this.taken(peer);
+    if (taker !== undefined) {
+      this.store(taker, [m]);
+      // Each other session with the peer (open or about to be: two Keepers may each begin one) may push its own copy.
+      taken.set(key, Math.max(1, inbounds.length - 1));
+      return undefined;
+    }
+    // A copy of one already taken, pushed by the peer's other session: a duplicate of what was asked, not unasked.
+    const left = taken.get(key);
+    if (left !== undefined && left > 0) {
+      taken.set(key, left - 1);
+      return undefined;
+    }
+    if (why === 'off-scope') {
+      for (const inbound of inbounds) {
+        const verdict = inbound.hold(m);
+        if (verdict === 'hold') return undefined;
+        if (verdict !== 'off-scope') why = verdict;
+      }
+    }
+    for (const inbound of inbounds) inbound.refused++;
     return why;
+  }
+
+  /**
+   * Hashes taken from a peer while several sessions with it are open, with the
+   * copies still excused: a session that learns late that it wants one of them
+   * wants it no more, and its copy is no fault of the peer.
+   */
+  private taken(peer: string): Map<string, number> {
+    let map = this.takenFrom.get(peer);
+    if (map === undefined) this.takenFrom.set(peer, (map = new Map()));
+    return map;
   }
 
   /** Queues messages for the archive: written together once the event loop turns, or at a batch's worth. */
