@@ -6,6 +6,7 @@ import type { HistoryStatus, KeeperStatus, NodeState, ReachabilityStatus, ShareI
 import type { Archive } from '../archive/archive.ts';
 import type { ArchiveWriter } from '../archive/writer.ts';
 import type { HistoryService } from '../history/history-service.ts';
+import { emptyConsistencyStatus } from '../history/consistency.ts';
 import type { KeeperLibp2p } from '../node/libp2p.ts';
 import { peerStatuses } from '../node/peer-status.ts';
 import type { RelayIntake } from '../node/relay-intake.ts';
@@ -108,20 +109,6 @@ function emptyHistory(fillQuorum: number): HistoryStatus {
     communities: [],
     storePeers: [],
     fill: { running: false, startedAtMs: null, windowsDone: 0, windowsTotal: 0, messages: 0, lastPass: null },
-    consistency: {
-      lastRunMs: null,
-      recovered: 0,
-      checks: 0,
-      compared: { sync: 0, hashes: 0 },
-      sync: {
-        enabled: false,
-        sessions: { initiated: 0, answered: 0, complete: 0, truncated: 0, refused: 0, 'cut-off': 0, failed: 0 },
-        cutOff: {},
-        rateLimited: 0,
-        messages: { pushed: 0, unsent: 0, received: 0, stored: 0, undelivered: 0 },
-        refused: {},
-        last: null,
-      },
-    },
+    consistency: emptyConsistencyStatus(),
   };
 }

@@ -13,7 +13,9 @@
  */
 import type { ConsistencyStatus, SyncSessionStatus } from '../../contract/contract.ts';
 import type { SyncService } from '../sync/service.ts';
+import { emptyCounters } from '../sync/tally.ts';
 import type { SyncResult } from '../sync/tally.ts';
+import { scopeKey } from './scope.ts';
 import { syncScopes } from './sync-scope.ts';
 import type { SyncScope } from './sync-scope.ts';
 import { toHex } from '../message/hash.ts';
@@ -79,7 +81,7 @@ export class ConsistencyChecker {
 
   status(): ConsistencyStatus {
     const counters = this.sync?.service.counters();
-    const sync = counters === undefined ? { ...emptySync(), enabled: false } : { enabled: true, ...counters, last: this.lastSync };
+    const sync = counters === undefined ? emptyConsistencyStatus().sync : { enabled: true, ...counters, last: this.lastSync };
     return { ...this.state, compared: { ...this.state.compared }, sync };
   }
 
@@ -88,15 +90,17 @@ export class ConsistencyChecker {
     const end = this.o.now() - this.o.settleMs;
     for (const scope of syncScopes(this.d.topics)) {
       const topic = scope.pubsubTopic;
+      // Several communities on one topic are each checked from where their own last check ended.
+      const key = scopeKey(scope);
       if (this.abort.signal.aborted) return;
       if (!this.o.isOnline(topic)) {
-        this.checkedUntil.delete(topic);
+        this.checkedUntil.delete(key);
         continue;
       }
-      const start = this.checkedUntil.get(topic) ?? end - this.o.intervalMs;
+      const start = this.checkedUntil.get(key) ?? end - this.o.intervalMs;
       if (end <= start) continue;
       try {
-        if (await this.check(scope, start, end)) this.checkedUntil.set(topic, end);
+        if (await this.check(scope, start, end)) this.checkedUntil.set(key, end);
       } catch (err) {
         this.d.emit({ event: 'warning', message: `consistency check of ${topic} failed: ${String(err)}` });
       }
@@ -234,13 +238,7 @@ export class ConsistencyChecker {
   }
 }
 
-function emptySync(): Omit<ConsistencyStatus['sync'], 'enabled'> {
-  return {
-    sessions: { initiated: 0, answered: 0, complete: 0, truncated: 0, refused: 0, 'cut-off': 0, failed: 0 },
-    cutOff: {},
-    rateLimited: 0,
-    messages: { pushed: 0, unsent: 0, received: 0, stored: 0, undelivered: 0 },
-    refused: {},
-    last: null,
-  };
+/** The consistency status before any check: also what the status says once the archive is closed. */
+export function emptyConsistencyStatus(): ConsistencyStatus {
+  return { lastRunMs: null, recovered: 0, checks: 0, compared: { sync: 0, hashes: 0 }, sync: { enabled: false, ...emptyCounters(), last: null } };
 }
