@@ -39,7 +39,7 @@ import { msToNs, nsToMs } from '../util/time.ts';
 import { MAX_CONTENT_TOPICS as MAX_COVERAGE_TOPICS } from '../coverage/codec.ts';
 
 /** Fetched messages are stored this many at a time. */
-const STORE_BATCH = 1000;
+const STORE_BATCH = 500;
 
 /** The span of a window listed as one slice. */
 const SLICE_MS = 6 * 3_600_000;

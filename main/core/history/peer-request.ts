@@ -1,10 +1,12 @@
 /**
  * One Store v3 request to the peer being asked, as filling sends them: a 429
  * is waited out and asked again (a few times, longer each time), anything
- * else is the answer.
+ * else is the answer. Each request waits first while the event loop is pressed
+ * (util/loop-pressure.ts): filling and checking step back for relay and serving.
  */
 import type { RawStoreResponse, StoreQueryRequest } from '../store/codec.ts';
 import { StoreStatus } from '../store/codec.ts';
+import { calm } from '../util/loop-pressure.ts';
 import { delayUnlessAborted } from '../util/time.ts';
 
 /** Sends one Store v3 request to the peer being asked; throws on transport failure. */
@@ -24,6 +26,7 @@ export interface Answer {
 
 export async function askPeer(query: QueryFn, request: Partial<StoreQueryRequest>, signal: AbortSignal, o: RetryOptions = {}): Promise<Answer> {
   for (let retries = 0; ; retries++) {
+    await calm(signal);
     const started = performance.now();
     const res = await query(request, signal);
     const rttMs = performance.now() - started;

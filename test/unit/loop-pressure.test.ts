@@ -1,0 +1,50 @@
+/**
+ * Background work steps back while the event loop is pressed, and only then:
+ * idle, `calm()` resolves at once; with the loop blocked in long turns it waits,
+ * but never past its bound.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { calm, loopDelayMs, PRESSURE_THRESHOLD_MS, PRESSURE_WINDOW_MS } from '../../main/core/util/loop-pressure.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('loop pressure', () => {
+  it('costs nothing on an idle loop', async () => {
+    await calm(AbortSignal.timeout(5_000));
+    await sleep(2 * PRESSURE_WINDOW_MS + 50);
+    const t = performance.now();
+    await calm(AbortSignal.timeout(5_000));
+    assert.ok(performance.now() - t < 20, `waited ${performance.now() - t} ms on an idle loop`);
+  });
+
+  it('waits while the loop is blocked in long turns, and goes on once it is not (bounded)', async () => {
+    // Turns of 3× the threshold, back to back, for about a second.
+    const until = Date.now() + 1_000;
+    const blocker = setInterval(() => {
+      const end = Date.now() + 3 * PRESSURE_THRESHOLD_MS;
+      while (Date.now() < end && Date.now() < until) {
+        // busy: the loop is pressed
+      }
+    }, 1);
+    try {
+      await sleep(2 * PRESSURE_WINDOW_MS + 50);
+      assert.ok(loopDelayMs() > PRESSURE_THRESHOLD_MS, `the delay seen: ${loopDelayMs()} ms`);
+      const t = Date.now();
+      await calm(AbortSignal.timeout(10_000));
+      const waited = Date.now() - t;
+      assert.ok(waited >= 100, `stepped back ${waited} ms`);
+      assert.ok(waited < 2_500, `never past the bound: ${waited} ms`);
+    } finally {
+      clearInterval(blocker);
+    }
+  });
+
+  it('an aborted signal ends the wait at once', async () => {
+    const c = new AbortController();
+    c.abort();
+    const t = performance.now();
+    await calm(c.signal);
+    assert.ok(performance.now() - t < 20);
+  });
+});
