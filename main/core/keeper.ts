@@ -146,6 +146,7 @@ export class Keeper {
           history: this.history,
           process: this.processStats,
           presence,
+          announce: { status: () => [] },
         }),
       this.log,
     );
