@@ -39,6 +39,12 @@ import { RuntimeSettings } from './settings/runtime-settings.ts';
 import { STORE_CODEC } from './store/codec.ts';
 import { StoreServer } from './store/server.ts';
 import { COVERAGE_CODEC } from './coverage/codec.ts';
+import { AnnounceService } from './announce/service.ts';
+import type { AnnounceServiceDeps } from './announce/service.ts';
+import type { Community } from '../contract/contract.ts';
+import type { Interval } from './util/intervals.ts';
+import { USER_AGENT } from './util/version.ts';
+import { multiaddr } from '@multiformats/multiaddr';
 import { CoverageServer } from './coverage/server.ts';
 import { errorMessage } from './util/errors.ts';
 import { delay } from './util/time.ts';
@@ -53,6 +59,8 @@ export interface KeeperTestHooks {
   archiveConnection?: (db: Database) => void;
   /** Hands over relay's intake, to feed it messages at a rate no publisher reaches. */
   relayIntake?: (intake: RelayIntake) => void;
+  /** Announce holding other than what is attested (a Keeper that lies about its coverage). */
+  announceHeld?: AnnounceServiceDeps['claimHeld'];
 }
 
 export interface KeeperStartOptions {
@@ -76,6 +84,8 @@ export class Keeper {
   private readonly connector: Connector;
   private readonly history: HistoryService;
   private readonly retention: RetentionScheduler;
+  /** This Keeper's announcements and what it believes of its communities' other Keepers. */
+  private readonly announce: AnnounceService;
   private readonly processStats = new ProcessStats();
   private readonly api: ApiServer;
   /** Reachability, the ENR and discv5. */
@@ -119,6 +129,32 @@ export class Keeper {
       isOnline: (topic) => this.intake.isOnline(topic),
       emit,
     });
+    this.announce = new AnnounceService({
+      key,
+      selfId: node.peerId.toString(),
+      communities: () => settings.plan.communities,
+      describe: (c, span) => this.describeSelf(c, span),
+      publish: async (topic, data) => void (await node.services.relay.publish(topic, data)),
+      keep: (m) => this.writer.push(m),
+      rules: settings.rules,
+      dialer: node,
+      onAnnouncer: (id, addrs, dial) => {
+        this.history.announced(id, addrs);
+        const addr = addrs[0];
+        if (dial && addr !== undefined) void node.dial(multiaddr(`${addr}/p2p/${id}`)).catch(() => undefined);
+      },
+      standing: (id) => {
+        const p = this.history.peers.get(id);
+        return { lost: p !== undefined && !this.history.peers.trusted(p), reason: p?.standingReason ?? null };
+      },
+      isConnected,
+      emit: (event, message) => emit({ event, message }),
+      intervalMs: config.keepersAnnounceIntervalMs,
+      queryTimeoutMs: config.storeQueryTimeoutMs,
+      claimHeld: hooks.announceHeld,
+    });
+    this.history.peers.setClaims((id, topic) => this.announce.claimsOf(id, topic));
+    this.intake.onAccepted((topic, data) => this.announce.onRelayed(topic, data));
     this.retention = new RetentionScheduler(archive, {
       policies: () => [new AgeRetention(settings.retentionMs), new QuotaRetention(settings.quotaBytes)],
       intervalMs: config.retentionIntervalMs,
@@ -130,6 +166,8 @@ export class Keeper {
     });
     settings.on('change', (c) => {
       if (c.kind === 'storage') this.retention.runSoon();
+      if (c.kind === 'topics') this.announce.refreshCommunities();
+      if (c.kind === 'topics' || c.kind === 'role' || c.kind === 'community-storage') this.announce.changed();
     });
     const startedAtMs = Date.now();
     this.status = new StatusPublisher(
@@ -146,7 +184,7 @@ export class Keeper {
           history: this.history,
           process: this.processStats,
           presence,
-          announce: { status: () => [] },
+          announce: this.announce,
         }),
       this.log,
     );
@@ -224,6 +262,7 @@ export class Keeper {
     node.addEventListener('peer:identify', (evt) => {
       const { peerId, protocols, connection } = evt.detail;
       this.history.observe(peerId.toString(), [connection.remoteAddr.toString()], protocols.includes(STORE_CODEC), protocols.includes(COVERAGE_CODEC));
+      this.announce.observe(peerId.toString(), protocols.includes(STORE_CODEC));
     });
     await node.start();
     this.intake.subscribe();
@@ -237,6 +276,7 @@ export class Keeper {
     this.retention.start();
     this.processStats.start();
     this.history.start();
+    this.announce.start();
     this.log.emit({
       event: 'ready',
       peerId: node.peerId.toString(),
@@ -248,6 +288,25 @@ export class Keeper {
       reachability: this.presence.reachability,
       ...(rest === undefined ? {} : { rest }),
     });
+  }
+
+  /** What this Keeper announces of itself for a community: where to reach it, its role and space, what it attests holding, when it was online. */
+  private describeSelf(c: Community, span: Interval): ReturnType<AnnounceServiceDeps['describe']> {
+    const { settings } = this;
+    const stats = this.archive.isOpen ? this.archive.stats() : undefined;
+    // Against its own quota, what the community's topic uses; against the archive's, what the archive does.
+    const used = c.quotaBytes == null ? (stats?.usedBytes ?? 0) : (stats?.topics.find((t) => t.pubsubTopic === c.pubsubTopic)?.bytes ?? 0);
+    const quota = c.quotaBytes ?? settings.quotaBytes;
+    return {
+      multiaddrs: this.node.getMultiaddrs().map((a) => a.decapsulateCode(421).bytes),
+      enr: this.presence.enr,
+      role: settings.role ?? 'volunteer',
+      retentionMs: c.retentionMs ?? settings.retentionMs,
+      freeBytes: Math.max(0, quota - used),
+      held: this.history.attestable(c.pubsubTopic, c.contentTopics, span),
+      online: this.history.onlineStretches(c.pubsubTopic, span),
+      software: USER_AGENT,
+    };
   }
 
   /** Stops everything within a bounded time; the archive is flushed and closed last. */
@@ -265,6 +324,7 @@ export class Keeper {
     this.phase = 'stopping';
     this.log.emit({ event: 'stopping', reason });
     const retentionStopped = this.retention.stop();
+    await Promise.race([this.announce.stop(), delay(STOP_TIMEOUT_MS)]);
     await Promise.race([this.history.stop(), delay(STOP_TIMEOUT_MS)]);
     this.connector.stop();
     await Promise.race([this.presence.stop().catch(() => undefined), delay(STOP_TIMEOUT_MS)]);

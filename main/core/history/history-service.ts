@@ -76,7 +76,11 @@ export class HistoryService {
         }),
       attest: (peerId, q, signal) => {
         const id = this.peers.peerIdOf(peerId);
-        return askCoverage(o.dialer, id, this.peers.target(id), q, { signal, timeoutMs: o.queryTimeoutMs });
+        return askCoverage(o.dialer, id, this.peers.target(id), q, { signal, timeoutMs: o.queryTimeoutMs }).then((held) => {
+          // An announcement that claimed more than the peer now attests is found out here.
+          this.peers.checkClaim(peerId, q.pubsubTopic, q.range, held);
+          return held;
+        });
       },
       topics: plan,
       rules: o.settings.rules,
@@ -125,6 +129,13 @@ export class HistoryService {
     if (this.peers.observe(peerId, addrs, servesStore, attests)) this.filler.trigger();
   }
 
+  /** A Keeper of a kept community announced itself: a store peer to ask, with no --store-peer. */
+  announced(peerId: string, addrs: string[]): void {
+    const known = this.peers.get(peerId) !== undefined;
+    this.peers.addAnnounced(peerId, addrs);
+    if (!known) this.filler.trigger();
+  }
+
   /**
    * What this Keeper attests holding of `range`: online (narrowed by the clock
    * margin) and verified fills, inside the settled retention window. Nothing
@@ -137,6 +148,11 @@ export class HistoryService {
     if (kept.length > 0 && (contentTopics.length === 0 || contentTopics.some((t) => !plan.keeps(t)))) return [];
     const held = verifiedHeld(this.store.coverage(pubsubTopic), { marginMs: this.marginMs });
     return intersect(held, intersect([range], [this.filler.window()]));
+  }
+
+  /** When this Keeper was online on `pubsubTopic` (relaying with a peer), inside `range`: what it announces. */
+  onlineStretches(pubsubTopic: string, range: Interval): Interval[] {
+    return clip(this.store.coverage(pubsubTopic).filter((r) => r.kind === 'online'), range);
   }
 
   /** Runs a gap-filling pass now; resolves when it is done. */

@@ -45,6 +45,8 @@ export interface KeeperConfig {
   fillIntervalMs: number;
   /** How often recent history is compared with store peers by hash. */
   checkIntervalMs: number;
+  /** How often this Keeper announces itself to each kept community (± 20 %; sooner on change). */
+  keepersAnnounceIntervalMs: number;
   /** The newest stretch left alone by filling and checks: relay may still deliver into it. */
   settleMs: number;
   /**
@@ -109,6 +111,7 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     heartbeatMs: 10_000,
     fillIntervalMs: 10 * 60 * 1000,
     checkIntervalMs: 5 * 60 * 1000,
+    keepersAnnounceIntervalMs: 5 * 60 * 1000,
     settleMs: 30_000,
     clockMarginMs: nsToMs(MAX_CLOCK_SKEW_NS),
     explicit: [],
@@ -217,6 +220,7 @@ export function validateConfig<C extends Readonly<KeeperConfig>>(c: C): C {
   if (c.dataDir.trim() === '') throw new ConfigError('--data-dir', 'must not be empty');
   if (c.heartbeatMs < 100) throw new ConfigError('--heartbeat', 'must be at least 100ms');
   if (c.fillIntervalMs < c.heartbeatMs) throw new ConfigError('--fill-interval', 'must not be shorter than the heartbeat');
+  if (c.keepersAnnounceIntervalMs < 5_000) throw new ConfigError('--keepers-announce-interval', 'must be at least 5s');
   if (c.checkIntervalMs < c.heartbeatMs) throw new ConfigError('--check-interval', 'must not be shorter than the heartbeat');
   if (c.retentionMs <= c.settleMs) throw new ConfigError('--retention', 'must be longer than the settle time');
   // What relay holds is settled by the window's end only if the settle time spans the clock margin and a heartbeat.
@@ -269,6 +273,9 @@ the Status shards of cluster 16 with its data in the user's data directory.
                             and when relay peers come back)
   --check-interval DURATION how often recent history is compared with store
                             peers by hash (default 5m)
+  --keepers-announce-interval DURATION
+                            how often this Keeper announces itself to each
+                            kept community (default 5m; sooner on change)
   --store-rate N            Store v3 requests per second one peer may make
                             (default 50, bursts of 4 s worth)
   --max-message-size SIZE   the most an encoded message may weigh (default 1MiB
@@ -324,6 +331,7 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         api: { type: 'string' },
         heartbeat: { type: 'string' },
         'fill-interval': { type: 'string' },
+        'keepers-announce-interval': { type: 'string' },
         'check-interval': { type: 'string' },
         'store-rate': { type: 'string' },
         'store-idle-timeout': { type: 'string' },
@@ -368,6 +376,9 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
   if (v.api !== undefined) config.api = parseHostPort('--api', v.api);
   if (v.heartbeat !== undefined) config.heartbeatMs = parseDuration('--heartbeat', v.heartbeat);
   if (v['fill-interval'] !== undefined) config.fillIntervalMs = parseDuration('--fill-interval', v['fill-interval']);
+  if (v['keepers-announce-interval'] !== undefined) {
+    config.keepersAnnounceIntervalMs = parseDuration('--keepers-announce-interval', v['keepers-announce-interval']);
+  }
   if (v['check-interval'] !== undefined) config.checkIntervalMs = parseDuration('--check-interval', v['check-interval']);
   if (v['store-rate'] !== undefined) {
     const perSecond = parsePositiveInt('--store-rate', v['store-rate'], 1_000_000);

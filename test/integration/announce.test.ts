@@ -1,0 +1,132 @@
+/**
+ * Keepers find each other by their signed announcements, on loopback with
+ * real Keepers. Four Keepers of one community whose downtimes were staggered
+ * (their archives and online records seeded as those downtimes leave them):
+ * A was up throughout, B went down 20 minutes ago, C came up 25 minutes ago,
+ * D came up 8 minutes ago and announces holding all of it — a lie. A fifth,
+ * E, starts with one --peer (A) and no --store-peer: it learns B, C and D from
+ * announcements alone (fetched cold from A's store), fills its past from
+ * those that held it — the stretch C and D were down for from A and B only —
+ * finds D out when D's attestation falls short of its announcement, and shows
+ * the community map: every stretch of the past hour held by two or more.
+ */
+import { describe, it, after } from 'node:test';
+import type { Libp2p } from '@libp2p/interface';
+import { multiaddr } from '@multiformats/multiaddr';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Community } from '../../main/contract/contract.ts';
+import type { KeeperConfig } from '../../main/core/settings/config.ts';
+import { SETTINGS_FILE } from '../../main/core/settings/settings-file.ts';
+import { seedArchive, seedOnline, startKeeper, tempDataDir } from '../helpers/keeper.ts';
+import type { TestKeeper } from '../helpers/keeper.ts';
+import { clusterOf } from '../helpers/cluster.ts';
+import { archiveMessage, hex, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { servedHashes } from '../helpers/store-node.ts';
+import { startStoreClient } from '../helpers/store-client.ts';
+import { communityKey } from '../../main/core/communities/keepers-topic.ts';
+
+const MIN = 60_000;
+const COMMUNITY: Community = { name: 'Loopback community', pubsubTopic: TEST_PUBSUB, contentTopics: TEST_CONTENT };
+const FAST: Partial<KeeperConfig> = {
+  heartbeatMs: 200,
+  settleMs: 1000,
+  fillIntervalMs: 60_000,
+  checkIntervalMs: 10 * 60_000,
+  retentionMs: 60 * MIN,
+  keepersAnnounceIntervalMs: 5_000,
+};
+
+function keepCommunity(dir: string, role: 'owner' | 'volunteer'): void {
+  writeFileSync(join(dir, SETTINGS_FILE), JSON.stringify({ role, communities: [COMMUNITY], storePeers: [] }));
+}
+
+describe('announcements between Keepers', () => {
+  const live: TestKeeper[] = [];
+  let client: Libp2p | undefined;
+  after(async () => {
+    await client?.stop();
+    for (const k of live) await k.dispose();
+  });
+
+  it('a fifth Keeper learns the others from announcements alone, fills from those that held its gap, finds a liar out and maps the community', { timeout: 120_000 }, async () => {
+    const now = Date.now();
+    const [a, b, c, d] = await clusterOf(4);
+    if (!a || !b || !c || !d) throw new Error('cluster');
+    // One message a minute from 45 to 1 minute ago.
+    const messages = Array.from({ length: 45 }, (_, i) => archiveMessage({ timestamp: BigInt(now - (45 - i) * MIN) * 1_000_000n, contentTopic: TEST_CONTENT[i % 3] }));
+    const within = (from: number, to: number) => messages.filter((m) => Number(m.timestamp / 1_000_000n) >= from && Number(m.timestamp / 1_000_000n) < to);
+    const history: [typeof a, number, number][] = [
+      [a, now - 50 * MIN, now],
+      [b, now - 50 * MIN, now - 20 * MIN],
+      [c, now - 25 * MIN, now],
+      [d, now - 8 * MIN, now],
+    ];
+    for (const [m, from, to] of history) {
+      seedArchive(m.dir, within(from, to));
+      seedOnline(m.dir, [{ start: from, end: to }]);
+      keepCommunity(m.dir, m === a ? 'owner' : 'volunteer');
+    }
+    // D claims from 58 minutes ago: a stretch nobody held, so no fill can ever make its claim true.
+    const lie = (_held: { start: number; end: number }[], span: { start: number; end: number }) => [{ start: now - 58 * MIN, end: span.end - 2_000 }];
+    for (const m of [a, b, c, d]) {
+      const k = await startKeeper({ ...FAST, listen: [m.listen], peers: m.others, storePeers: m.others }, m.dir, m === d ? { announceHeld: lie } : undefined);
+      live.push(k);
+    }
+    const ka = live[0] as TestKeeper;
+    // A (and so its store) has heard all four announce.
+    await waitFor('A to believe B, C and D', async () => ((await ka.status()).announce[0]?.keepers.length ?? 0) === 4, { timeoutMs: 30_000 });
+
+    const eDir = tempDataDir();
+    keepCommunity(eDir, 'volunteer');
+    const e = await startKeeper({ ...FAST, peers: [ka.tcpAddr] }, eDir);
+    live.push(e);
+    const storePeerIds = async () => new Set((await e.status()).history.storePeers.filter((p) => p.source === 'announced').map((p) => p.peerId));
+    await waitFor('E to learn B, C and D from announcements', async () => {
+      const ids = await storePeerIds();
+      return [b, c, d].every((m) => ids.has(m.peerId));
+    }, { timeoutMs: 30_000 });
+    const st0 = await e.status();
+    assert.equal(st0.settings.storePeers.length, 0, 'E was given no store peer');
+
+    client = await startStoreClient();
+    const store = client;
+    await waitFor('E to hold every message', async () => {
+      const got = new Set(await servedHashes(store, multiaddr(e.tcpAddr), TEST_PUBSUB));
+      return messages.every((m) => got.has(hex(m.hash)));
+    }, { timeoutMs: 60_000 });
+    await waitFor('E to find D out', async () => (await e.status()).history.storePeers.some((p) => p.peerId === d.peerId && p.standingLostMs !== null), { timeoutMs: 30_000 });
+
+    const st = await e.status();
+    const dPeer = st.history.storePeers.find((p) => p.peerId === d.peerId);
+    assert.match(dPeer?.standingReason ?? '', /announced holding/);
+    // Its past came from those that held it: C and D, down for most of it, gave nothing.
+    for (const m of [c, d]) assert.equal(st.history.storePeers.find((p) => p.peerId === m.peerId)?.provided, 0);
+    assert.ok((st.history.storePeers.find((p) => p.peerId === a.peerId)?.provided ?? 0) + (st.history.storePeers.find((p) => p.peerId === b.peerId)?.provided ?? 0) >= 45);
+    await waitFor('E to verify its past with the peers that attested it', async () => {
+      const topic = (await e.status()).history.topics.find((t) => t.pubsubTopic === TEST_PUBSUB);
+      return (topic?.filled ?? []).some((f) => f.verified && f.startMs <= now - 45 * MIN && f.endMs >= now - 2 * MIN);
+    }, { timeoutMs: 30_000 });
+
+    const everyone = [e.peerId, ...[a, b, c, d].map((m) => m.peerId)].sort();
+    await waitFor('E to list all five Keepers, itself first', async () => {
+      const keepers = (await e.status()).announce[0]?.keepers ?? [];
+      return keepers[0]?.self === true && keepers[0].peerId === e.peerId && JSON.stringify(keepers.map((k) => k.peerId).sort()) === JSON.stringify(everyone);
+    });
+    const view = (await e.status()).announce.find((x) => x.key === communityKey(COMMUNITY));
+    assert.ok(view !== undefined);
+    assert.equal(view.keepers.find((k) => k.peerId === d.peerId)?.standingLost, true);
+    assert.equal(view.keepers.find((k) => k.peerId === a.peerId)?.role, 'owner');
+    // The owner's Keeper vouches for the volunteers it believes; its next announcement carries them.
+    await waitFor('the owner to vouch for B', async () => (await e.status()).announce[0]?.keepers.find((k) => k.peerId === b.peerId)?.endorsedByOwner === true, { timeoutMs: 20_000 });
+    // Without D's lie, every stretch from 49 to 2 minutes ago is held by at least two (A with B, then A with C).
+    for (const s of view.map.filter((x) => x.endMs > now - 49 * MIN && x.startMs < now - 2 * MIN)) {
+      assert.ok(s.keepers >= 2 && !s.thin, `${new Date(s.startMs).toISOString()}–${new Date(s.endMs).toISOString()}: ${s.keepers}`);
+    }
+    // Before anyone held anything the map is thin — D's claim to it counts for nothing once found out.
+    assert.ok(view.map.some((s) => s.startMs <= now - 55 * MIN && s.endMs >= now - 51 * MIN && s.thin && s.keepers === 0), JSON.stringify(view.map));
+    assert.equal(Object.values(view.refused).reduce((n, x) => n + (x ?? 0), 0), 0, JSON.stringify(view.refused));
+  });
+});
