@@ -27,6 +27,7 @@ import { waitFor } from '../helpers/wait.ts';
 import { servedHashes } from '../helpers/store-node.ts';
 import { startStoreClient } from '../helpers/store-client.ts';
 import { communityKey } from '../../main/core/communities/keepers-topic.ts';
+import { KeeperMetrics } from '../../main/core/api/metrics.ts';
 
 const MIN = 60_000;
 const COMMUNITY: Community = { name: 'Loopback community', pubsubTopic: TEST_PUBSUB, contentTopics: TEST_CONTENT };
@@ -128,5 +129,11 @@ describe('announcements between Keepers', () => {
     // Before anyone held anything the map is thin — D's claim to it counts for nothing once found out.
     assert.ok(view.map.some((s) => s.startMs <= now - 55 * MIN && s.endMs >= now - 51 * MIN && s.thin && s.keepers === 0), JSON.stringify(view.map));
     assert.equal(Object.values(view.refused).reduce((n, x) => n + (x ?? 0), 0), 0, JSON.stringify(view.refused));
+    // /metrics says the same, from the same snapshot.
+    const metrics = await new KeeperMetrics().render(await e.status());
+    const key = communityKey(COMMUNITY);
+    assert.match(metrics, new RegExp(`keeper_community_keepers\\{community="${key}",state="all"\\} 5`));
+    assert.match(metrics, new RegExp(`keeper_community_keepers\\{community="${key}",state="lost-standing"\\} 1`));
+    assert.match(metrics, new RegExp(`keeper_community_thin_ratio\\{community="${key}"\\} 0\\.9`));
   });
 });
