@@ -103,9 +103,12 @@ describe('announcements between Keepers', () => {
     const st = await e.status();
     const dPeer = st.history.storePeers.find((p) => p.peerId === d.peerId);
     assert.match(dPeer?.standingReason ?? '', /announced holding/);
-    // Its past came from those that held it: C and D, down for most of it, gave nothing.
-    for (const m of [c, d]) assert.equal(st.history.storePeers.find((p) => p.peerId === m.peerId)?.provided, 0);
-    assert.ok((st.history.storePeers.find((p) => p.peerId === a.peerId)?.provided ?? 0) + (st.history.storePeers.find((p) => p.peerId === b.peerId)?.provided ?? 0) >= 45);
+    // Its past came from those whose announcements held it: C, down for most of it, claims less than A and gave nothing.
+    // (D claims the most, so it is asked early and may give messages: those it filled itself are real, hash-checked;
+    // what it claims beyond its attestation is what finds it out.)
+    const provided = (id: string): number => st.history.storePeers.find((p) => p.peerId === id)?.provided ?? 0;
+    assert.equal(provided(c.peerId), 0);
+    assert.ok(provided(a.peerId) + provided(b.peerId) + provided(d.peerId) >= 45);
     await waitFor('E to verify its past with the peers that attested it', async () => {
       const topic = (await e.status()).history.topics.find((t) => t.pubsubTopic === TEST_PUBSUB);
       return (topic?.filled ?? []).some((f) => f.verified && f.startMs <= now - 45 * MIN && f.endMs >= now - 2 * MIN);

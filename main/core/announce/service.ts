@@ -25,6 +25,8 @@ import type { AnnouncedCommunity, TrackedKeeper } from './tracker.ts';
 
 /** How many store peers a cold Keeper asks for announcements. */
 const COLD_FETCH_PEERS = 3;
+/** The coverage map ends this long before now (or two announce intervals, when shorter): announcements are that old. */
+const MAP_SETTLE_MS = 10 * 60_000;
 /** An announcer is dialled at most this often. */
 const REDIAL_MS = 2 * 60_000;
 
@@ -177,6 +179,8 @@ export class AnnounceService {
     const now = this.now();
     const span = { start: now - ANNOUNCED_SPAN_MS, end: now };
     const length = span.end - span.start;
+    // The map stops short of now: what others hold of the last minutes is only as new as their last announcement.
+    const mapSpan = { start: span.start, end: now - Math.min(MAP_SETTLE_MS, 2 * this.d.intervalMs) };
     return this.tracker.list.map((c) => {
       const endorsed = this.tracker.endorsedIn(c.key);
       const keepers: AnnouncedKeeper[] = this.tracker
@@ -207,7 +211,7 @@ export class AnnounceService {
         })
         .sort((a, b) => Number(b.self) - Number(a.self) || a.peerId.localeCompare(b.peerId));
       // Only Keepers with standing count toward the map: a found-out liar's claims hold nothing up.
-      const map = coverageMap(keepers.filter((k) => !k.standingLost).map((k) => k.held.map((h) => ({ start: h.startMs, end: h.endMs }))), span);
+      const map = coverageMap(keepers.filter((k) => !k.standingLost).map((k) => k.held.map((h) => ({ start: h.startMs, end: h.endMs }))), mapSpan);
       const counts = this.tracker.counts(c.key);
       const pub = this.publisher.countsOf(c.key);
       return {
@@ -217,7 +221,7 @@ export class AnnounceService {
         contentTopic: c.contentTopic,
         keepers,
         map,
-        thinShare: thinShare(map, span),
+        thinShare: thinShare(map, mapSpan),
         refused: counts.refused,
         accepted: counts.accepted,
         ...pub,
