@@ -148,6 +148,7 @@ export class Keeper {
         return { lost: p !== undefined && !this.history.peers.trusted(p), reason: p?.standingReason ?? null };
       },
       isConnected,
+      storePeers: () => this.history.peers.candidates().filter((p) => isConnected(p.peerId)).map((p) => p.peerId),
       emit: (event, message) => emit({ event, message }),
       intervalMs: config.keepersAnnounceIntervalMs,
       queryTimeoutMs: config.storeQueryTimeoutMs,
@@ -298,7 +299,8 @@ export class Keeper {
     const used = c.quotaBytes == null ? (stats?.usedBytes ?? 0) : (stats?.topics.find((t) => t.pubsubTopic === c.pubsubTopic)?.bytes ?? 0);
     const quota = c.quotaBytes ?? settings.quotaBytes;
     return {
-      multiaddrs: this.node.getMultiaddrs().map((a) => a.decapsulateCode(421).bytes),
+      // The share card's addresses (public ones when known), else what the node listens on.
+      multiaddrs: this.announcedAddrs(),
       enr: this.presence.enr,
       role: settings.role ?? 'volunteer',
       retentionMs: c.retentionMs ?? settings.retentionMs,
@@ -307,6 +309,11 @@ export class Keeper {
       online: this.history.onlineStretches(c.pubsubTopic, span),
       software: USER_AGENT,
     };
+  }
+
+  private announcedAddrs(): Uint8Array[] {
+    const shared = this.presence.shareMultiaddrs().map((a) => multiaddr(a));
+    return (shared.length > 0 ? shared : this.node.getMultiaddrs()).map((a) => a.decapsulateCode(421).bytes);
   }
 
   /** Stops everything within a bounded time; the archive is flushed and closed last. */

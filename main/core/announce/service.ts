@@ -57,6 +57,8 @@ export interface AnnounceServiceDeps {
   onAnnouncer: (peerId: string, addrs: string[], dial: boolean) => void;
   standing: (peerId: string) => Standing;
   isConnected: (peerId: string) => boolean;
+  /** Connected peers that serve Store v3: asked for a newly kept community's announcements. */
+  storePeers: () => string[];
   emit: (level: 'warning' | 'error', message: string) => void;
   intervalMs: number;
   queryTimeoutMs: number;
@@ -113,12 +115,15 @@ export class AnnounceService {
     return this.publisher.stop();
   }
 
-  /** The kept communities changed: track and announce exactly those. */
+  /** The kept communities changed: track and announce exactly those, and fetch the new ones' recent announcements. */
   refreshCommunities(): void {
     const list = announcedCommunities(this.d.communities());
+    const fresh = list.filter(({ c }) => !this.entries.has(c.key));
     this.entries = new Map(list.map(({ c, entry }) => [c.key, entry]));
     this.tracker.setCommunities(list.map(({ c }) => c));
+    if (fresh.length === 0) return;
     this.fetchedFrom.clear();
+    for (const id of this.d.storePeers().slice(0, COLD_FETCH_PEERS)) this.observe(id, true);
   }
 
   /** What this Keeper says changed (addresses, role): announce soon. */
