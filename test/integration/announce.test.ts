@@ -9,6 +9,8 @@
  * those that held it — the stretch C and D were down for from A and B only —
  * finds D out when D's attestation falls short of its announcement, and shows
  * the community map: every stretch of the past hour held by two or more.
+ * Forged, unsigned, replayed, stale and oversized announcements sent to it
+ * over relay are refused and counted by reason.
  */
 import { describe, it, after } from 'node:test';
 import type { Libp2p } from '@libp2p/interface';
@@ -26,7 +28,13 @@ import { archiveMessage, hex, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messa
 import { waitFor } from '../helpers/wait.ts';
 import { servedHashes } from '../helpers/store-node.ts';
 import { startStoreClient } from '../helpers/store-client.ts';
-import { communityKey } from '../../main/core/communities/keepers-topic.ts';
+import { communityKey, keepersContentTopic } from '../../main/core/communities/keepers-topic.ts';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { signAnnouncement } from '../../main/core/announce/announcement.ts';
+import { encodeAnnouncement, encodeEnvelope } from '../../main/core/announce/codec.ts';
+import { dial, startWakuClient } from '../helpers/waku-client.ts';
+import type { WakuClient } from '../helpers/waku-client.ts';
 import { KeeperMetrics } from '../../main/core/api/metrics.ts';
 
 const MIN = 60_000;
@@ -47,8 +55,10 @@ function keepCommunity(dir: string, role: 'owner' | 'volunteer'): void {
 describe('announcements between Keepers', () => {
   const live: TestKeeper[] = [];
   let client: Libp2p | undefined;
+  const clients: WakuClient[] = [];
   after(async () => {
     await client?.stop();
+    for (const w of clients) await w.stop();
     for (const k of live) await k.dispose();
   });
 
@@ -138,5 +148,35 @@ describe('announcements between Keepers', () => {
     assert.match(metrics, new RegExp(`keeper_community_keepers\\{community="${key}",state="all"\\} 5`));
     assert.match(metrics, new RegExp(`keeper_community_keepers\\{community="${key}",state="lost-standing"\\} 1`));
     assert.match(metrics, new RegExp(`keeper_community_thin_ratio\\{community="${key}"\\} 0\\.9`));
+
+    // Bad announcements over relay: refused, counted by reason, and E keeps running.
+    const waku = await startWakuClient({ pubsubTopics: [TEST_PUBSUB] });
+    clients.push(waku);
+    await dial(waku, e.tcpAddr);
+    await waitFor('the client to relay with E', () => waku.relay.getSubscribers(TEST_PUBSUB).some((p) => p.toString() === e.peerId));
+    const stranger = await generateKeyPair('secp256k1');
+    const strangerId = peerIdFromPrivateKey(stranger).toString();
+    const body = (over: Record<string, unknown> = {}) => ({
+      peerId: strangerId, community: key, multiaddrs: [], enr: '', role: 'volunteer' as const, retentionMs: 0, freeBytes: 0,
+      held: [], online: [], software: 'stranger', seq: 5, issuedMs: Date.now(), endorsed: [], ...over,
+    });
+    let ts = BigInt(Date.now()) * 1_000_000n;
+    const send = async (payload: Uint8Array): Promise<void> => {
+      ts += 1_000_000n;
+      await waku.publish(TEST_PUBSUB, { contentTopic: keepersContentTopic(COMMUNITY), payload, timestamp: ts });
+    };
+    const valid = await signAnnouncement(stranger, body());
+    await send(valid);
+    await send(valid); // the same announcement again, in another WakuMessage: replayed
+    await send(await signAnnouncement(stranger, body({ peerId: a.peerId }))); // forged: signed by the stranger, naming A
+    await send(encodeEnvelope({ announcement: encodeAnnouncement({ ...body({ seq: 6 }), version: 1 }), signature: new Uint8Array(0) }));
+    await send(await signAnnouncement(stranger, body({ seq: 7, issuedMs: Date.now() - 2 * 3_600_000 })));
+    await send(new Uint8Array(3000));
+    const want = { replayed: 1, 'bad-signature': 1, unsigned: 1, stale: 1, oversized: 1 };
+    await waitFor('E to refuse and count each bad announcement', async () => {
+      const r = (await e.status()).announce[0]?.refused ?? {};
+      return JSON.stringify(Object.entries(r).sort()) === JSON.stringify(Object.entries(want).sort());
+    }, { timeoutMs: 20_000 });
+    assert.ok((await e.status()).announce[0]?.keepers.some((k) => k.peerId === strangerId), 'the one valid announcement is believed');
   });
 });
