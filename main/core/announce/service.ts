@@ -20,7 +20,7 @@ import { fetchAnnouncements } from './cold-fetch.ts';
 import { coverageMap, thinShare } from './map.ts';
 import { ANNOUNCED_SPAN_MS, AnnouncePublisher } from './publisher.ts';
 import type { SelfDescription } from './publisher.ts';
-import { AnnounceTracker, announceRate, peerIdOf } from './tracker.ts';
+import { AnnounceTracker, announceRate, peerIdText } from './tracker.ts';
 import type { AnnouncedCommunity, TrackedKeeper } from './tracker.ts';
 
 /** How many store peers a cold Keeper asks for announcements. */
@@ -260,10 +260,11 @@ export class AnnounceService {
   }
 }
 
+/** A peer id string as its multihash bytes (what an endorsement carries); undefined when it is not base58. */
 function peerBytes(id: string): Uint8Array | undefined {
   try {
     const bytes = base58Decode(id);
-    return peerIdOf(bytes) === id ? bytes : undefined;
+    return peerIdText(bytes) === id ? bytes : undefined;
   } catch {
     return undefined;
   }

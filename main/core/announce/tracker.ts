@@ -6,7 +6,6 @@
  * restart the last hour comes back from store peers (cold-fetch.ts).
  */
 import { multiaddr } from '@multiformats/multiaddr';
-import { peerIdFromString } from '@libp2p/peer-id';
 import type { AnnounceRefusal } from '../../contract/contract.ts';
 import { base58Encode } from '../util/base58.ts';
 import { RateLimiter } from '../util/rate-limit.ts';
@@ -25,6 +24,8 @@ export interface AnnouncedCommunity {
 
 export interface TrackedKeeper {
   announcement: Announcement;
+  /** An owner's endorsements as peer id strings (read once, at belief). */
+  endorsedIds: string[];
   /** Addresses as text, without /p2p/ (the bad ones dropped). */
   addrs: string[];
   lastSeenMs: number;
@@ -131,7 +132,7 @@ export class AnnounceTracker {
       this.count(per, 'rate-limited');
       return null;
     }
-    const k: TrackedKeeper = { announcement: a, addrs: textAddrs(a.multiaddrs), lastSeenMs: now, self: false };
+    const k: TrackedKeeper = { announcement: a, endorsedIds: a.endorsed.map(peerIdText), addrs: textAddrs(a.multiaddrs), lastSeenMs: now, self: false };
     per.keepers.set(a.peerId, k);
     per.accepted++;
     this.o.onBelieved?.(k, per.c);
@@ -142,7 +143,7 @@ export class AnnounceTracker {
   recordOwn(key: string, a: Announcement): void {
     const per = this.communities.get(key);
     if (per === undefined) return;
-    per.keepers.set(a.peerId, { announcement: a, addrs: textAddrs(a.multiaddrs), lastSeenMs: this.o.now(), self: true });
+    per.keepers.set(a.peerId, { announcement: a, endorsedIds: a.endorsed.map(peerIdText), addrs: textAddrs(a.multiaddrs), lastSeenMs: this.o.now(), self: true });
   }
 
   keepers(key: string): TrackedKeeper[] {
@@ -160,13 +161,7 @@ export class AnnounceTracker {
   /** Peer ids (strings) that a believed owner's Keeper of the community vouches for. */
   endorsedIn(key: string): Set<string> {
     const out = new Set<string>();
-    for (const k of this.keepers(key)) {
-      if (k.announcement.role !== 'owner') continue;
-      for (const bytes of k.announcement.endorsed) {
-        const id = peerIdOf(bytes);
-        if (id !== undefined) out.add(id);
-      }
-    }
+    for (const k of this.keepers(key)) if (k.announcement.role === 'owner') for (const id of k.endorsedIds) out.add(id);
     return out;
   }
 
@@ -196,12 +191,11 @@ function textAddrs(list: readonly Uint8Array[]): string[] {
   return out;
 }
 
-/** A peer id's multihash bytes as its string form; undefined when they are not one. */
-export function peerIdOf(bytes: Uint8Array): string | undefined {
-  try {
-    // base58btc of the multihash is the string form of secp256k1 and Ed25519 ids.
-    return peerIdFromString(base58Encode(bytes)).toString();
-  } catch {
-    return undefined;
-  }
+/**
+ * A peer id's multihash bytes as its string form (base58btc of the multihash).
+ * Not parsed: parsing a secp256k1 id decompresses its key, and bytes that are
+ * no peer id simply match no Keeper.
+ */
+export function peerIdText(bytes: Uint8Array): string {
+  return base58Encode(bytes);
 }
