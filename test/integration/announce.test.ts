@@ -179,4 +179,31 @@ describe('announcements between Keepers', () => {
     }, { timeoutMs: 20_000 });
     assert.ok((await e.status()).announce[0]?.keepers.some((k) => k.peerId === strangerId), 'the one valid announcement is believed');
   });
+  it('a Keeper that starts cold learns a Keeper that is not announcing now from its store peer\'s archive', { timeout: 90_000 }, async () => {
+    // Announcing every 10 minutes: after their first announcements, nobody says anything for the rest of this test.
+    const SLOW: Partial<KeeperConfig> = { ...FAST, keepersAnnounceIntervalMs: 10 * 60_000 };
+    const [a, b] = await clusterOf(2);
+    if (!a || !b) throw new Error('cluster');
+    for (const m of [a, b]) keepCommunity(m.dir, 'volunteer');
+    const ka = await startKeeper({ ...SLOW, listen: [a.listen], peers: [b.addr] }, a.dir);
+    live.push(ka);
+    const kb = await startKeeper({ ...SLOW, listen: [b.listen], peers: [a.addr] }, b.dir);
+    live.push(kb);
+    await waitFor('A to hold B\'s announcement', async () => ((await ka.status()).announce[0]?.keepers.some((k) => k.peerId === b.peerId) ?? false), { timeoutMs: 45_000 });
+    // Past gossipsub's message cache (a few heartbeats), so relay cannot hand it to a newcomer: only a store can.
+    const issued = (await ka.status()).announce[0]?.keepers.find((k) => k.peerId === b.peerId)?.issuedMs ?? 0;
+    await waitFor('B\'s announcement to age past relay\'s gossip', () => Date.now() - issued > 6_000, { timeoutMs: 10_000 });
+    const cDir = tempDataDir();
+    keepCommunity(cDir, 'volunteer');
+    const startedAt = Date.now();
+    const kc = await startKeeper({ ...SLOW, peers: [ka.tcpAddr] }, cDir);
+    live.push(kc);
+    await waitFor('C to learn B from A\'s store', async () => {
+      const st = await kc.status();
+      return (st.announce[0]?.keepers.some((k) => k.peerId === b.peerId) ?? false) && st.history.storePeers.some((p) => p.peerId === b.peerId && p.source === 'announced');
+    }, { timeoutMs: 15_000 });
+    const bSeen = (await kc.status()).announce[0]?.keepers.find((k) => k.peerId === b.peerId);
+    // What C believes was issued before C started: it came from the archive, not from relay.
+    assert.ok(bSeen !== undefined && bSeen.issuedMs < startedAt, `issued ${bSeen?.issuedMs} vs started ${startedAt}`);
+  });
 });
