@@ -253,6 +253,8 @@ export class AnnounceService {
 
   private believed(k: TrackedKeeper): void {
     const id = k.announcement.peerId;
+    // One that gives no address and is not connected cannot be asked anything: it stays on the map only.
+    if (k.addrs.length === 0 && !this.d.isConnected(id)) return;
     const now = this.now();
     const dial = k.addrs.length > 0 && !this.d.isConnected(id) && now - (this.dialledAt.get(id) ?? -Infinity) >= REDIAL_MS;
     if (dial) this.dialledAt.set(id, now);
