@@ -8,6 +8,8 @@
 import type { Reachability, ReachabilityStatus, ShareInfo } from './reach.ts';
 
 export type * from './reach.ts';
+import type { CommunityAnnounceStatus } from './announce.ts';
+export type * from './announce.ts';
 
 /** Why a message was refused: by relay validation, or in a store peer's answer. */
 export type RejectReason =
@@ -157,7 +159,8 @@ export interface TopicHistory {
   segments: TimelineSegment[];
 }
 
-export type StorePeerSource = 'static' | 'discovered';
+/** Configured, met by chance (identify), or learnt from a community's signed announcements. */
+export type StorePeerSource = 'static' | 'discovered' | 'announced';
 
 /** A store peer: how to reach it, and how it has answered (kept across restarts), with what is live now. */
 export interface StorePeerStatus {
@@ -389,6 +392,8 @@ export interface KeeperStatus {
   process: ProcessStatus;
   reach: ReachabilityStatus;
   share: ShareInfo;
+  /** Per kept community: its Keepers as their announcements say, the coverage map, what was refused. */
+  announce: CommunityAnnounceStatus[];
 }
 
 /** One line of the headless node's stdout, and one entry of the event log. */

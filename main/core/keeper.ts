@@ -39,6 +39,10 @@ import { RuntimeSettings } from './settings/runtime-settings.ts';
 import { STORE_CODEC } from './store/codec.ts';
 import { StoreServer } from './store/server.ts';
 import { COVERAGE_CODEC } from './coverage/codec.ts';
+import { AnnounceService } from './announce/service.ts';
+import type { AnnounceServiceDeps } from './announce/service.ts';
+import { describeSelf } from './self-description.ts';
+import { multiaddr } from '@multiformats/multiaddr';
 import { CoverageServer } from './coverage/server.ts';
 import { SyncService } from './sync/service.ts';
 import { RECONCILIATION_CODEC } from './sync/transfer-codec.ts';
@@ -56,6 +60,8 @@ export interface KeeperTestHooks {
   archiveConnection?: (db: Database) => void;
   /** Hands over relay's intake, to feed it messages at a rate no publisher reaches. */
   relayIntake?: (intake: RelayIntake) => void;
+  /** Announce holding other than what is attested (a Keeper that lies about its coverage). */
+  announceHeld?: AnnounceServiceDeps['claimHeld'];
 }
 
 export interface KeeperStartOptions {
@@ -81,6 +87,8 @@ export class Keeper {
   private readonly connector: Connector;
   private readonly history: HistoryService;
   private readonly retention: RetentionScheduler;
+  /** This Keeper's announcements and what it believes of its communities' other Keepers. */
+  private readonly announce: AnnounceService;
   private readonly processStats = new ProcessStats();
   private readonly api: ApiServer;
   /** Reachability, the ENR and discv5. */
@@ -134,9 +142,40 @@ export class Keeper {
       emit,
       sync: this.sync,
     });
+    this.announce = new AnnounceService({
+      key,
+      selfId: node.peerId.toString(),
+      communities: () => settings.plan.communities,
+      describe: (c, span) => describeSelf({ settings, archive, history: this.history, presence, node }, c, span),
+      publish: async (topic, data) => void (await node.services.relay.publish(topic, data)),
+      keep: (m) => this.writer.push(m),
+      rules: settings.rules,
+      dialer: node,
+      onAnnouncer: (id, addrs, dial) => {
+        this.history.announced(id, addrs);
+        const addr = addrs[0];
+        if (dial && addr !== undefined) void node.dial(multiaddr(`${addr}/p2p/${id}`)).catch(() => undefined);
+      },
+      standing: (id) => {
+        const p = this.history.peers.get(id);
+        return { lost: p !== undefined && !this.history.peers.trusted(p), reason: p?.standingReason ?? null };
+      },
+      isConnected,
+      storePeers: () => this.history.peers.candidates().filter((p) => isConnected(p.peerId)).map((p) => p.peerId),
+      emit: (event, message) => emit({ event, message }),
+      intervalMs: config.keepersAnnounceIntervalMs,
+      queryTimeoutMs: config.storeQueryTimeoutMs,
+      claimHeld: hooks.announceHeld,
+    });
+    this.history.peers.setClaims((id, topic) => this.announce.claimsOf(id, topic));
+    this.intake.onAccepted((topic, data) => this.announce.onRelayed(topic, data));
     this.retention = new RetentionScheduler(archive, {
       // Each community within its own limits first, then the archive's: what the archive's quota drops is the oldest of all.
-      policies: () => [new AgeRetention(settings.retentionMs), new CommunityRetention(this.history.keptScopes.filter((k) => k.name !== null)), new QuotaRetention(settings.quotaBytes)],
+      policies: () => [
+        new AgeRetention(settings.retentionMs),
+        new CommunityRetention([...this.history.keptScopes.filter((k) => k.name !== null), ...this.announce.retentionLimits()]),
+        new QuotaRetention(settings.quotaBytes),
+      ],
       intervalMs: config.retentionIntervalMs,
       onRun: (deleted) => {
         this.history.prune();
@@ -147,6 +186,8 @@ export class Keeper {
     settings.on('change', (c) => {
       // The archive's storage, and communities (their own quotas and retention) changing.
       if (c.kind !== 'role' && c.kind !== 'store-peer-added' && c.kind !== 'store-peer-removed') this.retention.runSoon();
+      if (c.kind === 'topics') this.announce.refreshCommunities();
+      if (c.kind === 'topics' || c.kind === 'role' || c.kind === 'community-storage') this.announce.changed();
     });
     const startedAtMs = Date.now();
     this.status = new StatusPublisher(
@@ -163,6 +204,7 @@ export class Keeper {
           history: this.history,
           process: this.processStats,
           presence,
+          announce: this.announce,
         }),
       this.log,
     );
@@ -247,6 +289,7 @@ export class Keeper {
         protocols.includes(COVERAGE_CODEC),
         protocols.includes(RECONCILIATION_CODEC),
       );
+      this.announce.observe(peerId.toString(), protocols.includes(STORE_CODEC));
     });
     await node.start();
     this.intake.subscribe();
@@ -260,6 +303,7 @@ export class Keeper {
     this.retention.start();
     this.processStats.start();
     this.history.start();
+    this.announce.start();
     this.log.emit({
       event: 'ready',
       peerId: node.peerId.toString(),
@@ -273,7 +317,7 @@ export class Keeper {
     });
   }
 
-  /** Stops everything within a bounded time; the archive is flushed and closed last. */
+  /** What this Keeper announces of itself for a community: where to reach it, its role and space, what it attests holding, when it was online. */
   stop(reason = 'stop requested'): Promise<void> {
     this.stopping ??= this.shutdown(reason);
     return this.stopping;
@@ -288,6 +332,7 @@ export class Keeper {
     this.phase = 'stopping';
     this.log.emit({ event: 'stopping', reason });
     const retentionStopped = this.retention.stop();
+    await Promise.race([this.announce.stop(), delay(STOP_TIMEOUT_MS)]);
     // Sync's sessions end at once (a check waiting on one goes on to its end), and what it stored stays stored.
     await Promise.race([Promise.all([this.history.stop(), this.sync?.stop()]), delay(STOP_TIMEOUT_MS)]);
     this.connector.stop();

@@ -6,6 +6,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { keepersContentTopic } from '../../main/core/communities/keepers-topic.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiResult, KeeperStatus } from '../../main/contract/contract.ts';
@@ -71,7 +72,8 @@ describe('commands over the local API', () => {
     assert.equal(s.settings.role, 'volunteer');
     assert.deepEqual(s.settings.communities.map((c) => c.name), ['Waku Fans']);
     assert.deepEqual(s.pubsubTopics, [TEST_PUBSUB, '/waku/2/rs/16/256']);
-    assert.deepEqual(s.contentTopics, ['/waku/1/0x0badcafe/rfc26']);
+    // Its content topic, and the one its Keepers announce themselves on (kept alike, so a cold Keeper can fetch them).
+    assert.deepEqual(s.contentTopics, ['/waku/1/0x0badcafe/rfc26', keepersContentTopic(FANS)]);
     assert.equal(s.archive.quotaBytes, 2_000_000_000);
     // Another node that connects now hears the new shard announced in Waku metadata.
     assert.ok((await other.keeper.commands.addStorePeer(k.tcpAddr)).ok);

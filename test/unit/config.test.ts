@@ -93,6 +93,7 @@ describe('configuration', () => {
     [['--heartbeat', '10ms'], '--heartbeat'],
     [['--fill-interval', '1s'], '--fill-interval'],
     [['--check-interval', 'soon'], '--check-interval'],
+    [['--keepers-announce-interval', '1s'], '--keepers-announce-interval'],
     // The settle time must span the clock margin and a heartbeat, or relay's newest stretch would count before it settled.
     [['--settle', '5s'], '--settle'],
     [['--settle', '2s', '--clock-margin', '1s', '--heartbeat', '2s'], '--settle'],
@@ -153,6 +154,10 @@ describe('configuration', () => {
     assert.ok(r.kind === 'run' && r.config.heartbeatMs === 2000 && r.config.fillIntervalMs === 1_800_000 && r.config.checkIntervalMs === 60_000);
     const t = parseCli(['--settle', '1s', '--clock-margin', '300ms', '--heartbeat', '200ms']);
     assert.ok(t.kind === 'run' && t.config.settleMs === 1000 && t.config.clockMarginMs === 300);
+    const k = parseCli(['--keepers-announce-interval', '2m']);
+    assert.ok(k.kind === 'run' && k.config.keepersAnnounceIntervalMs === 120_000);
+    const d = parseCli([]);
+    assert.ok(d.kind === 'run' && d.config.keepersAnnounceIntervalMs === 300_000);
   });
 
   it('puts data where each OS expects it', () => {

@@ -69,6 +69,11 @@ const RULES: Rule[] = [
     from: /^main\/core\/reach\//,
     forbid: /^main\/core\/(archive|store|history|api|rest|sync|coverage)\//,
   },
+  {
+    why: 'announcements are handed what to say and how to publish: they import no history, node, API, settings, archive, REST, sync or reachability code',
+    from: /^main\/core\/announce\//,
+    forbid: /^main\/core\/(history|node|api|settings|archive|rest|sync|reach|discovery)\//,
+  },
   { why: 'the node is handed reachability and discovery, it does not reach for them', from: /^main\/core\/node\//, forbid: /^main\/core\/(reach|discovery)\// },
 ];
 
@@ -148,6 +153,8 @@ describe('layers', () => {
       { from: 'main/core/discovery/discv5-service.ts', to: 'main/core/reach/reach-service.ts' },
       { from: 'main/core/reach/reach-service.ts', to: 'main/core/history/store-peers.ts' },
       { from: 'main/core/node/libp2p.ts', to: 'main/core/discovery/discv5-service.ts' },
+      { from: 'main/core/announce/tracker.ts', to: 'main/core/history/store-peers.ts' },
+      { from: 'main/core/announce/publisher.ts', to: 'main/core/node/relay.ts' },
     ];
     const found = violations(wrong, RULES);
     assert.equal(found.length, wrong.length, found.join('\n'));
@@ -163,6 +170,7 @@ describe('layers', () => {
       { from: 'main/core/rest/store.ts', to: 'main/core/store/codec.ts' },
       { from: 'main/core/reach/presence.ts', to: 'main/core/discovery/discv5-service.ts' },
       { from: 'main/core/keeper.ts', to: 'main/core/reach/presence.ts' },
+      { from: 'main/core/announce/announcement.ts', to: 'main/core/coverage/attestation.ts' },
     ];
     assert.deepEqual(violations(fine, RULES), []);
   });

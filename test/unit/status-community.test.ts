@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import type { Community } from '../../main/contract/contract.ts';
 import { checkCommunity } from '../../main/core/communities/community.ts';
 import { deletionsFor } from '../../main/core/communities/removal.ts';
+import { keepersContentTopic } from '../../main/core/communities/keepers-topic.ts';
 import { isCommunityRef, shortCommunityId, statusCommunityEntries } from '../../main/core/communities/status-community.ts';
 import { TopicPlan } from '../../main/core/communities/topic-plan.ts';
 import { Archive } from '../../main/core/archive/archive.ts';
@@ -103,14 +104,16 @@ describe('what goes with a removed community', () => {
 
   it('its topics on its pubsub topics, except what another kept community keeps there', () => {
     const other: Community = { name: 'Other', pubsubTopic: S32, contentTopics: [C, '/x'] };
+    // Its Keepers' announcements go with it; another community's stay.
+    const keepers = keepersContentTopic(doodles[0]!);
     assert.deepEqual(deletionsFor(doodles, [other], []), [
-      { pubsubTopic: S32, contentTopics: [A, B], keep: [C, '/x'] },
-      { pubsubTopic: S64, contentTopics: [C], keep: [] },
+      { pubsubTopic: S32, contentTopics: [A, B, keepers], keep: [C, '/x', keepersContentTopic(other)] },
+      { pubsubTopic: S64, contentTopics: [C, keepers], keep: [] },
     ]);
     // A flag's content topic stays everywhere; a community keeping all of a topic keeps it all.
-    assert.deepEqual(deletionsFor(doodles, [{ name: 'All', pubsubTopic: S64, contentTopics: [] }], [A]), [{ pubsubTopic: S32, contentTopics: [B, C], keep: [A] }]);
+    assert.deepEqual(deletionsFor(doodles, [{ name: 'All', pubsubTopic: S64, contentTopics: [] }], [A]), [{ pubsubTopic: S32, contentTopics: [B, C, keepers], keep: [A] }]);
     // A custom community keeping everything on its topic takes everything but what others keep.
-    assert.deepEqual(deletionsFor([{ name: 'All', pubsubTopic: S32, contentTopics: [] }], doodles, []), [{ pubsubTopic: S32, contentTopics: null, keep: [A, B, C] }]);
+    assert.deepEqual(deletionsFor([{ name: 'All', pubsubTopic: S32, contentTopics: [] }], doodles, []), [{ pubsubTopic: S32, contentTopics: null, keep: [A, B, C, keepers] }]);
   });
 
   it('the archive deletes exactly those, in batches, and its topic counts follow', () => {

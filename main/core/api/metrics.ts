@@ -187,6 +187,36 @@ export class KeeperMetrics {
     labelNames: ['quantile'],
     registers: [this.registry],
   });
+  private readonly announceKeepers = new Gauge({
+    name: 'keeper_community_keepers',
+    help: "Keepers of a community known from their announcements (this one included), and those that lost standing",
+    labelNames: ['community', 'state'],
+    registers: [this.registry],
+  });
+  private readonly announceThin = new Gauge({
+    name: 'keeper_community_thin_ratio',
+    help: 'Share of the last 30 days held by fewer than two of the community\'s Keepers, by their announcements',
+    labelNames: ['community'],
+    registers: [this.registry],
+  });
+  private readonly announceRefused = new Counter({
+    name: 'keeper_announcements_refused_total',
+    help: 'Announcements refused, by community and reason',
+    labelNames: ['community', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly announceAccepted = new Counter({
+    name: 'keeper_announcements_accepted_total',
+    help: 'Announcements from other Keepers believed, by community',
+    labelNames: ['community'],
+    registers: [this.registry],
+  });
+  private readonly announceBytes = new Gauge({
+    name: 'keeper_announcement_bytes',
+    help: "Size of this Keeper's last announcement (the signed payload), by community",
+    labelNames: ['community'],
+    registers: [this.registry],
+  });
   private readonly rss = new Gauge({ name: 'keeper_process_resident_memory_bytes', help: 'Resident memory of the node process', registers: [this.registry] });
 
   async render(status: KeeperStatus): Promise<string> {
@@ -207,6 +237,18 @@ export class KeeperMetrics {
     for (const [code, n] of Object.entries(status.store.requests)) setCounter(this.storeRequests, n, { status: code });
     setCounter(this.storeMessages, status.store.messages.bodies, { data: 'true' });
     setCounter(this.storeMessages, status.store.messages.hashes, { data: 'false' });
+    this.announceKeepers.reset();
+    this.announceThin.reset();
+    this.announceBytes.reset();
+    for (const a of status.announce) {
+      const community = a.key;
+      this.announceKeepers.set({ community, state: 'all' }, a.keepers.length);
+      this.announceKeepers.set({ community, state: 'lost-standing' }, a.keepers.filter((k) => k.standingLost).length);
+      this.announceThin.set({ community }, a.thinShare);
+      if (a.lastBytes !== null) this.announceBytes.set({ community }, a.lastBytes);
+      setCounter(this.announceAccepted, a.accepted, { community });
+      for (const [reason, n] of Object.entries(a.refused)) setCounter(this.announceRefused, n ?? 0, { community, reason });
+    }
     this.archiveMessages.reset();
     for (const t of status.topics) this.archiveMessages.set({ pubsub_topic: t.pubsubTopic }, t.messages);
     this.archiveBytes.set(status.archive.bytes);

@@ -2,7 +2,7 @@
  * How a status snapshot is made: each part reports its own figures, put
  * together here in the contract's shape. The StatusPublisher decides when.
  */
-import type { HistoryStatus, KeeperStatus, NodeState, ReachabilityStatus, ShareInfo } from '../../contract/contract.ts';
+import type { CommunityAnnounceStatus, HistoryStatus, KeeperStatus, NodeState, ReachabilityStatus, ShareInfo } from '../../contract/contract.ts';
 import type { Archive } from '../archive/archive.ts';
 import type { ArchiveWriter } from '../archive/writer.ts';
 import type { HistoryService } from '../history/history-service.ts';
@@ -32,6 +32,8 @@ export interface StatusSources {
   process: ProcessStats;
   /** Reachability, discv5 and the share card. */
   presence: { status(): { reach: ReachabilityStatus; share: ShareInfo } };
+  /** Each kept community's Keepers, map and refusals, from their announcements. */
+  announce: { status(): CommunityAnnounceStatus[] };
 }
 
 export async function buildStatus(src: StatusSources): Promise<KeeperStatus> {
@@ -93,6 +95,7 @@ export async function buildStatus(src: StatusSources): Promise<KeeperStatus> {
     },
     process: src.process.snapshot(),
     ...src.presence.status(),
+    announce: src.announce.status(),
   };
 }
 

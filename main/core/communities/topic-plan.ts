@@ -7,6 +7,7 @@
 import type { Community } from '../../contract/contract.ts';
 import { isValidPubsubTopic, parseShardTopic } from '../message/topics.ts';
 import { CommandError, ConfigError } from '../util/errors.ts';
+import { keepersContentTopic } from './keepers-topic.ts';
 import { checkCommunity, checkQuotaBytes, checkRetentionMs, sameCommunity } from './community.ts';
 
 export interface TopicChange {
@@ -150,6 +151,9 @@ export class TopicPlan {
 
   private recompute(): void {
     this.topics = Object.freeze([...new Set([...this.baseTopics, ...this.list.map((c) => c.pubsubTopic), ...this.run])]);
-    this.kept = new Set([...this.baseContent, ...this.list.flatMap((c) => c.contentTopics)]);
+    const kept = [...this.baseContent, ...this.list.flatMap((c) => c.contentTopics)];
+    // Each community's Keepers' announcements are kept like its messages (served to a Keeper that starts cold);
+    // with nothing named at all, everything is kept anyway.
+    this.kept = new Set(kept.length === 0 ? [] : [...kept, ...this.list.map((c) => keepersContentTopic(c))]);
   }
 }

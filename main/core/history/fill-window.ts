@@ -121,7 +121,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
   const verified = (): Interval[] => coveredByAtLeast(attestedHeld(), quorum);
   const done = (): boolean => subtract(window, verified()).length === 0;
   const queue = peers
-    .candidates()
+    .candidates({ pubsubTopic, window })
     .map((p) => p.peerId)
     .filter((id) => !priorAttested.has(id) && !priorUnattested.has(id));
 

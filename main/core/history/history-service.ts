@@ -22,6 +22,7 @@ import { GapFiller } from './filler.ts';
 import { HistoryStore } from './history-store.ts';
 import { KeptScopes } from './kept-scopes.ts';
 import type { KeptScopeRecord } from './kept-scopes.ts';
+import { scopeOf } from './scope.ts';
 import type { Scope } from './scope.ts';
 import { communityFigures, topicFigures } from './scope-figures.ts';
 import type { FigureSources } from './scope-figures.ts';
@@ -98,7 +99,11 @@ export class HistoryService {
         }),
       attest: (peerId, q, signal) => {
         const id = this.peers.peerIdOf(peerId);
-        return askCoverage(o.dialer, id, this.peers.target(id), q, { signal, timeoutMs: o.queryTimeoutMs });
+        return askCoverage(o.dialer, id, this.peers.target(id), q, { signal, timeoutMs: o.queryTimeoutMs }).then((held) => {
+          // An announcement that claimed more than the peer now attests is found out here.
+          this.peers.checkClaim(peerId, q.pubsubTopic, q.range, held);
+          return held;
+        });
       },
       topics: plan,
       rules: o.settings.rules,
@@ -171,6 +176,13 @@ export class HistoryService {
     if (this.peers.observe(peerId, addrs, servesStore, attests)) this.filler.trigger();
   }
 
+  /** A Keeper of a kept community announced itself: a store peer to ask, with no --store-peer. */
+  announced(peerId: string, addrs: string[]): void {
+    const known = this.peers.get(peerId) !== undefined;
+    this.peers.addAnnounced(peerId, addrs);
+    if (!known) this.filler.trigger();
+  }
+
   /**
    * What this Keeper attests holding of `range` for a pubsub topic and content
    * topics: online (narrowed by the clock margin) and verified fills of the
@@ -208,6 +220,11 @@ export class HistoryService {
   /** Where the kept window begins: the retention window's start, cut at the quota. What sync offers and accepts begins here. */
   keptFromMs(): number {
     return this.filler.window().start;
+  }
+
+  /** When this Keeper was online for a community (relaying its topic with a peer, since it was kept), inside `range`: what it announces. */
+  onlineStretches(pubsubTopic: string, contentTopics: readonly string[], range: Interval): Interval[] {
+    return clip(this.store.coverageOf(scopeOf(pubsubTopic, contentTopics)).filter((r) => r.kind === 'online'), range);
   }
 
   /** Runs a gap-filling pass now; resolves when it is done. */

@@ -13,6 +13,23 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import type { HistoryStore } from './history-store.ts';
 import type { StorePeerSource, StorePeerStatus } from '../../contract/contract.ts';
 import type { StorePeerRecord } from './history-store.ts';
+import { claimedShare, rankPeers } from './peer-rank.ts';
+import { intersect, subtract, totalLength } from '../util/intervals.ts';
+import type { Interval } from '../util/intervals.ts';
+
+/** What a peer's announcement claims on a pubsub topic (announce/), as the registry is told it. */
+export interface ClaimsOf {
+  (peerId: string, pubsubTopic: string): { held: Interval[]; endorsed: boolean };
+}
+
+/** A gap the filler is about to ask for, to rank peers by what they claim of it. */
+export interface GapHint {
+  pubsubTopic: string;
+  window: Interval;
+}
+
+/** A peer attesting less than it announced by more than this (the clock margins of both) has contradicted itself. */
+export const CLAIM_SLACK_MS = 60_000;
 
 export interface RegistryOptions {
   now?: () => number;
@@ -56,6 +73,7 @@ export class StorePeerRegistry {
   /** When each peer last (re)connected and identified: failures before that say nothing about reaching it now. */
   private readonly seenAt = new Map<string, number>();
   private readonly ids = new Map<string, PeerId>();
+  private claims: ClaimsOf = () => ({ held: [], endorsed: false });
 
   constructor(store: HistoryStore, selfId: string, opts: RegistryOptions) {
     this.store = store;
@@ -74,6 +92,39 @@ export class StorePeerRegistry {
     p.source = 'static';
     if (!p.addrs.includes(addr)) p.addrs = [addr, ...p.addrs];
     this.save(p);
+  }
+
+  /**
+   * A Keeper of a kept community announced itself: a store-peer candidate with
+   * no --store-peer. A configured peer stays configured; addresses announced
+   * replace those seen before.
+   */
+  addAnnounced(peerId: string, addrs: string[]): void {
+    if (peerId === this.selfId) return;
+    const p = this.peers.get(peerId) ?? blank(peerId, 'announced', addrs);
+    if (p.source !== 'static') {
+      p.source = 'announced';
+      if (addrs.length > 0) p.addrs = addrs;
+    }
+    this.save(p);
+  }
+
+  /** Where to read peers' announced claims from (the Keeper wires announcements in). */
+  setClaims(claims: ClaimsOf): void {
+    this.claims = claims;
+  }
+
+  /**
+   * The peer attested `attested` of `window`; if its announcement claimed
+   * clearly more of it, it contradicted itself and loses standing. True then.
+   */
+  checkClaim(peerId: string, pubsubTopic: string, window: Interval, attested: readonly Interval[]): boolean {
+    const claimed = this.claims(peerId, pubsubTopic).held;
+    if (claimed.length === 0) return false;
+    const lacking = totalLength(intersect(subtract(window, attested), claimed));
+    if (lacking <= CLAIM_SLACK_MS) return false;
+    this.loseStanding(peerId, `announced holding ${Math.round(lacking / 60_000)} min of ${new Date(window.start).toISOString().slice(0, 16)}Z that it then did not attest`);
+    return true;
   }
 
   /** A connected peer told us its protocols: keep it if it serves Store v3, and note whether it attests. True when it serves Store v3. */
@@ -163,19 +214,32 @@ export class StorePeerRegistry {
     return p.lastFailureMs + delay;
   }
 
-  /** Peers worth asking now, best first: those whose attestations count, connected, static, fewest failures, most recent success. */
-  candidates(): StorePeerRecord[] {
+  /**
+   * Peers worth asking now, best first (peer-rank.ts): for a gap, those whose
+   * announcements claim it; then those whose attestations count, endorsed,
+   * connected, static, fewest failures, lowest RTT, most recent success.
+   */
+  candidates(gap?: GapHint): StorePeerRecord[] {
     const now = this.now();
-    return [...this.peers.values()]
-      .filter((p) => (this.backoffUntil(p) ?? 0) <= now)
-      .sort(
-        (a, b) =>
-          Number(this.mayAttest(b.peerId)) - Number(this.mayAttest(a.peerId)) ||
-          Number(this.isConnected(b.peerId)) - Number(this.isConnected(a.peerId)) ||
-          Number(b.source === 'static') - Number(a.source === 'static') ||
-          a.failures - b.failures ||
-          (b.lastSuccessMs ?? 0) - (a.lastSuccessMs ?? 0),
-      );
+    const ready = [...this.peers.values()].filter((p) => (this.backoffUntil(p) ?? 0) <= now);
+    const ranked = rankPeers(
+      ready.map((p) => {
+        const claims = this.claims(p.peerId, gap?.pubsubTopic ?? '');
+        return {
+          record: p,
+          peerId: p.peerId,
+          claimed: claimedShare(claims.held, gap?.window),
+          mayAttest: this.mayAttest(p.peerId),
+          endorsed: claims.endorsed,
+          connected: this.isConnected(p.peerId),
+          configured: p.source === 'static',
+          failures: p.failures,
+          rttMs: p.rttMs,
+          lastSuccessMs: p.lastSuccessMs,
+        };
+      }),
+    );
+    return ranked.map((r) => r.record);
   }
 
   get size(): number {

@@ -52,6 +52,8 @@ export interface KeeperConfig {
   storeSync: boolean;
   /** What is synced with a peer that is not a Keeper (nwaku's --store-sync-range): this much before the end. Keepers sync the whole retention window. */
   storeSyncRangeMs: number;
+  /** How often this Keeper announces itself to each kept community (± 20 %; sooner on change). */
+  keepersAnnounceIntervalMs: number;
   /** The newest stretch left alone by filling, checks and syncs (nwaku's --store-sync-relay-jitter): relay may still deliver into it. */
   settleMs: number;
   /**
@@ -121,6 +123,7 @@ export function defaultConfig(overrides: Partial<KeeperConfig> = {}): KeeperConf
     checkIntervalMs: 5 * 60 * 1000,
     storeSync: true,
     storeSyncRangeMs: NWAKU_SYNC_RANGE_MS,
+    keepersAnnounceIntervalMs: 5 * 60 * 1000,
     settleMs: 30_000,
     clockMarginMs: nsToMs(MAX_CLOCK_SKEW_NS),
     explicit: [],
@@ -247,6 +250,7 @@ export function validateConfig<C extends Readonly<KeeperConfig>>(c: C): C {
   if (c.dataDir.trim() === '') throw new ConfigError('--data-dir', 'must not be empty');
   if (c.heartbeatMs < 100) throw new ConfigError('--heartbeat', 'must be at least 100ms');
   if (c.fillIntervalMs < c.heartbeatMs) throw new ConfigError('--fill-interval', 'must not be shorter than the heartbeat');
+  if (c.keepersAnnounceIntervalMs < 5_000) throw new ConfigError('--keepers-announce-interval', 'must be at least 5s');
   if (c.checkIntervalMs < c.heartbeatMs) throw new ConfigError('--check-interval', 'must not be shorter than the heartbeat');
   if (c.storeSyncRangeMs <= 0) throw new ConfigError('--store-sync-range', 'must be more than zero');
   if (c.retentionMs <= c.settleMs) throw new ConfigError('--retention', 'must be longer than the settle time');
@@ -308,6 +312,9 @@ the Status shards of cluster 16 with its data in the user's data directory.
   --store-sync-relay-jitter N
                             nwaku's name for --settle, in seconds (nwaku's default 20 is
                             below Keeper's floor, the clock margin and a heartbeat: 30)
+  --keepers-announce-interval DURATION
+                            how often this Keeper announces itself to each
+                            kept community (default 5m; sooner on change)
   --store-rate N            Store v3 requests per second one peer may make
                             (default 50, bursts of 4 s worth)
   --max-message-size SIZE   the most an encoded message may weigh (default 1MiB
@@ -371,6 +378,7 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
         api: { type: 'string' },
         heartbeat: { type: 'string' },
         'fill-interval': { type: 'string' },
+        'keepers-announce-interval': { type: 'string' },
         'check-interval': { type: 'string' },
         'store-sync': { type: 'string' },
         'store-sync-interval': { type: 'string' },
@@ -419,6 +427,9 @@ export function parseCli(argv: string[], base: KeeperConfig = defaultConfig()): 
   if (v.api !== undefined) config.api = parseHostPort('--api', v.api);
   if (v.heartbeat !== undefined) config.heartbeatMs = parseDuration('--heartbeat', v.heartbeat);
   if (v['fill-interval'] !== undefined) config.fillIntervalMs = parseDuration('--fill-interval', v['fill-interval']);
+  if (v['keepers-announce-interval'] !== undefined) {
+    config.keepersAnnounceIntervalMs = parseDuration('--keepers-announce-interval', v['keepers-announce-interval']);
+  }
   if (v['check-interval'] !== undefined) config.checkIntervalMs = parseDuration('--check-interval', v['check-interval']);
   if (v['store-sync-interval'] !== undefined) {
     const ms = parseSeconds('--store-sync-interval', v['store-sync-interval']);
