@@ -1,11 +1,12 @@
 /**
- * Background work steps back while the event loop is pressed, and only then:
- * idle, `calm()` resolves at once; with the loop blocked in long turns it waits,
- * but never past its bound.
+ * Background work steps back while the event loop is pressed by foreground
+ * work, and only then: idle, or pressed by nothing but itself, `calm()`
+ * resolves at once; with serving at work and the loop blocked in long turns it
+ * waits, but never past its bound.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { calm, loopDelayMs, PRESSURE_THRESHOLD_MS, PRESSURE_WINDOW_MS } from '../../main/core/util/loop-pressure.ts';
+import { calm, foreground, loopDelayMs, PRESSURE_THRESHOLD_MS, PRESSURE_WINDOW_MS } from '../../main/core/util/loop-pressure.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -18,10 +19,12 @@ describe('loop pressure', () => {
     assert.ok(performance.now() - t < 20, `waited ${performance.now() - t} ms on an idle loop`);
   });
 
-  it('waits while the loop is blocked in long turns, and goes on once it is not (bounded)', async () => {
-    // Turns of 3× the threshold, back to back, for about a second.
-    const until = Date.now() + 1_000;
+  it('waits while serving presses the loop in long turns, not while only background work does (bounded)', async () => {
+    // Turns of 3× the threshold, back to back, for about a second and a half.
+    const until = Date.now() + 1_500;
+    let serving = false;
     const blocker = setInterval(() => {
+      if (serving) foreground();
       const end = Date.now() + 3 * PRESSURE_THRESHOLD_MS;
       while (Date.now() < end && Date.now() < until) {
         // busy: the loop is pressed
@@ -30,6 +33,12 @@ describe('loop pressure', () => {
     try {
       await sleep(2 * PRESSURE_WINDOW_MS + 50);
       assert.ok(loopDelayMs() > PRESSURE_THRESHOLD_MS, `the delay seen: ${loopDelayMs()} ms`);
+      // Pressed, but by nothing that serves: no reason to step back.
+      const alone = Date.now();
+      await calm(AbortSignal.timeout(10_000));
+      assert.ok(Date.now() - alone < 50, `waited ${Date.now() - alone} ms with no foreground work`);
+      serving = true;
+      await sleep(50);
       const t = Date.now();
       await calm(AbortSignal.timeout(10_000));
       const waited = Date.now() - t;

@@ -2,7 +2,8 @@
  * One Store v3 request to the peer being asked, as filling sends them: a 429
  * is waited out and asked again (a few times, longer each time), anything
  * else is the answer. Each request waits first while the event loop is pressed
- * (util/loop-pressure.ts): filling and checking step back for relay and serving.
+ * by relay or store serving (util/loop-pressure.ts): filling and checking step
+ * back for them.
  */
 import type { RawStoreResponse, StoreQueryRequest } from '../store/codec.ts';
 import { StoreStatus } from '../store/codec.ts';

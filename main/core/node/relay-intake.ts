@@ -16,6 +16,7 @@ import { decodeForArchive, RELAYED_NOT_KEPT } from '../message/decode.ts';
 import type { ArchiveMessage } from '../message/message.ts';
 import type { RuntimeSettings, SettingsChange } from '../settings/runtime-settings.ts';
 import { nowNs } from '../util/time.ts';
+import { foreground } from '../util/loop-pressure.ts';
 import type { KeeperLibp2p } from './libp2p.ts';
 
 export interface IntakeCounters {
@@ -76,6 +77,7 @@ export class RelayIntake {
    * content topic kept. Ephemeral messages are valid traffic: relayed, never kept.
    */
   accept(pubsubTopic: string, data: Uint8Array): TopicValidatorResult {
+    foreground();
     const result = this.judge(pubsubTopic, data);
     if (result === TopicValidatorResult.Accept && this.listeners.size > 0) {
       for (const listener of this.listeners) {

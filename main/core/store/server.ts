@@ -13,6 +13,7 @@ import { answerRequest, decodeFrame, errorText, statusResponse } from './answer.
 import { encodeResponse, MAX_REQUEST_BYTES, STORE_CODEC, StoreStatus } from './codec.ts';
 import { UNKNOWN_REQUEST_ID } from './query.ts';
 import { RateLimiter } from '../util/rate-limit.ts';
+import { foreground } from '../util/loop-pressure.ts';
 import { oneRequestHandler } from '../util/one-request-stream.ts';
 import type { RateLimit } from '../util/rate-limit.ts';
 
@@ -86,6 +87,7 @@ export class StoreServer {
   /** Answers one request frame from `peer`: decode, rate limit, availability, then the archive. */
   respond(peer: string, frame: Uint8Array | Uint8ArrayList): Uint8Array {
     const started = performance.now();
+    foreground();
     // Every frame costs a token, well-formed or not.
     const allowed = this.limiter.take(peer);
     const decoded = decodeFrame(frame);

@@ -1,25 +1,30 @@
 /**
  * How hard the event loop is pressed right now, for work that can wait.
  *
- * Relay, store serving and the API answer on the same loop as gap filling and
- * consistency checks. Background work asks `calm()` before each request it
- * sends: while the loop's recent delay is over the threshold it steps back in
- * short sleeps (bounded, so it never stops for good), and what is waiting on
- * the loop — a store client's page, a relayed message — goes first. With the
- * loop idle it costs nothing. One monitor per process: the loop is the process's.
+ * Relay and store serving answer on the same loop as gap filling and
+ * consistency checks. They mark that they are at work (`foreground()`, a
+ * timestamp); background work asks `calm()` before each request it sends:
+ * while the loop's recent delay is over the threshold and foreground work was
+ * seen within the last second, it steps back in short sleeps (bounded, so it
+ * never stops for good), and what is waiting on the loop — a store client's
+ * page, a relayed message — goes first. A fill with the loop to itself, or an
+ * idle loop, costs nothing. One monitor per process: the loop is the process's.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { delayUnlessAborted } from './time.ts';
 
 /** The window the delay is judged over, and the delay above which background work waits. */
 export const PRESSURE_WINDOW_MS = 200;
-export const PRESSURE_THRESHOLD_MS = 40;
+export const PRESSURE_THRESHOLD_MS = 25;
+/** Foreground work seen this recently is what background work steps back for. */
+const FOREGROUND_RECENT_MS = 1_000;
 const STEP_BACK_MS = 40;
 /** The longest a request waits for calm: background work slows under load, it never starves. */
 const MAX_WAIT_MS = 2_000;
 
 let histogram: ReturnType<typeof monitorEventLoopDelay> | undefined;
 let recentMs = 0;
+let foregroundAt = -Infinity;
 let timer: NodeJS.Timeout | undefined;
 
 function start(): void {
@@ -34,6 +39,11 @@ function start(): void {
   timer.unref();
 }
 
+/** Relay or store serving is at work: background work steps back for it while the loop is pressed. */
+export function foreground(): void {
+  foregroundAt = performance.now();
+}
+
 /** The worst loop delay of the last window, in ms. */
 export function loopDelayMs(): number {
   return recentMs;
@@ -43,5 +53,7 @@ export function loopDelayMs(): number {
 export async function calm(signal: AbortSignal, thresholdMs = PRESSURE_THRESHOLD_MS): Promise<void> {
   if (histogram === undefined) start();
   const until = Date.now() + MAX_WAIT_MS;
-  while (recentMs > thresholdMs && Date.now() < until && !signal.aborted) await delayUnlessAborted(STEP_BACK_MS, signal);
+  while (recentMs > thresholdMs && performance.now() - foregroundAt < FOREGROUND_RECENT_MS && Date.now() < until && !signal.aborted) {
+    await delayUnlessAborted(STEP_BACK_MS, signal);
+  }
 }
