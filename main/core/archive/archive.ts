@@ -126,7 +126,7 @@ export class Archive {
 
   private insertRows(messages: readonly ArchiveMessage[]): number {
     const added = new Map<number, { messages: number; bytes: number }>();
-    const addedContent = new Map<string, { pubsubId: number; contentId: number; messages: number; bytes: number }>();
+    const addedContent = new Map<number, { pubsubId: number; contentId: number; messages: number; bytes: number }>();
     let inserted = 0;
     const now = Date.now();
     for (const m of messages) {
@@ -139,7 +139,8 @@ export class Archive {
       s.messages++;
       s.bytes += m.message.length;
       added.set(pubsubId, s);
-      const key = `${pubsubId}:${contentId}`;
+      // A number, not a string: this runs once per message on the ingest path.
+      const key = pubsubId * 2 ** 32 + contentId;
       const c = addedContent.get(key) ?? { pubsubId, contentId, messages: 0, bytes: 0 };
       c.messages++;
       c.bytes += m.message.length;
