@@ -33,6 +33,7 @@ import type { FilledPart } from './history-store.ts';
 import { listHashes } from './list-hashes.ts';
 import type { ArchiveMessage } from '../message/message.ts';
 import { errorMessage } from '../util/errors.ts';
+import { toHex } from '../message/hash.ts';
 import { coveredByAtLeast, intersect, normalize, subtract, totalLength } from '../util/intervals.ts';
 import type { Interval } from '../util/intervals.ts';
 import { msToNs, nsToMs } from '../util/time.ts';
@@ -181,9 +182,12 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
     }
   };
 
+  let timesHeld: Map<string, bigint> | undefined;
   /** Fetches what the listings name and the archive lacks; drops the listings that do not hold up. */
   const fetchMissing = async (): Promise<void> => {
     const held = await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, contentTopics);
+    // What the window holds now, with times: what was held, and what is fetched below.
+    timesHeld = held;
     const wanted = new Map<string, string[]>();
     for (const [peerId, l] of listings) {
       for (const h of l.hashes) {
@@ -211,7 +215,11 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
       wanted,
       query: (peerId) => (req, signal) => d.query(peerId, req, signal),
       store: (messages) => {
-        for (const m of messages) if (inScope(m.contentTopic)) pending.push(m);
+        for (const m of messages) {
+          if (!inScope(m.contentTopic)) continue;
+          pending.push(m);
+          held.set(toHex(m.hash), m.timestamp);
+        }
         return pending.length >= STORE_BATCH ? flush() : 0;
       },
       parallel,
@@ -259,7 +267,8 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
     const counted = listings.size;
     await fetchMissing();
     const attesting = [...listings.values()].filter((l) => l.held !== null).length;
-    const timeOf = attesting >= 2 ? await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, contentTopics) : new Map<string, bigint>();
+    // The held and fetched hashes' times, kept from fetchMissing rather than scanning the window again.
+    const timeOf = attesting >= 2 ? (timesHeld ?? (await d.archive.hashesIn(pubsubTopic, range.startNs, range.endNs, contentTopics))) : new Map<string, bigint>();
     for (const [peerId, short] of shortPeers(listings, timeOf)) {
       peers.loseStanding(peerId, `lacked ${short} message${short === 1 ? '' : 's'} of ${new Date(window.start).toISOString().slice(0, 10)} that every other attesting peer listed`);
       listings.delete(peerId);
