@@ -234,6 +234,13 @@ describe('dashboard in Chromium', { skip }, () => {
     const kept = page.locator('[data-testid="community"][data-community="Doodles"]');
     await kept.waitFor();
     assert.equal(await kept.getByTestId('community-entry').count(), 2);
+    // Its own completeness, from its own scope (not its shard's): the card shows what /api/status has for it.
+    const card = page.locator('[data-testid="community-history"][data-community="Doodles"]');
+    await card.waitFor();
+    await waitFor('the card to show the community’s own verified share', async () => {
+      const h = (await status()).history.communities.find((c) => c.name === 'Doodles');
+      return h !== undefined && (await card.getByTestId('community-verified').textContent()) === formatPercent(h.verifiedShare);
+    });
     let s = await status();
     assert.deepEqual(s.settings.communities.filter((c) => c.status !== undefined).map((c) => [c.name, c.pubsubTopic]), [['Doodles', '/waku/2/rs/16/32'], ['Doodles (shard 64)', '/waku/2/rs/16/64']]);
     await page.getByRole('button', { name: 'Remove community Doodles' }).click();
