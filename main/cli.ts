@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { USAGE, parseCli } from './core/settings/config.ts';
+import { parseCli } from './core/settings/config.ts';
+import { USAGE } from './core/settings/usage.ts';
 import { ConfigError } from './core/util/errors.ts';
 import type { KeeperEvent } from './contract/contract.ts';
 import { Keeper } from './core/keeper.ts';
