@@ -4,8 +4,9 @@
  * itself, with its time stretches packed as varint pairs of seconds. Hard
  * cap: an envelope is at most MAX_ANNOUNCEMENT_BYTES, on encode and decode.
  */
-import { decodeMessage, encodeMessage, message } from 'protons-runtime';
+import { decodeMessage, encodeMessage } from 'protons-runtime';
 import type { Codec, Reader, Writer } from 'protons-runtime';
+import { codecOf, writeNumber, writeString } from '../util/protons-fields.ts';
 import type { Interval } from '../util/intervals.ts';
 
 export const ANNOUNCE_VERSION = 1;
@@ -102,23 +103,6 @@ interface WireAnnouncement {
   endorsed: Uint8Array[];
 }
 
-function codecOf<T>(fields: (obj: Partial<T>, w: Writer) => void, decode: (r: Reader, end: number) => T): Codec<T> {
-  return message<T>(
-    (obj, w, opts = {}) => {
-      if (opts.lengthDelimited !== false) w.fork();
-      fields(obj, w);
-      if (opts.lengthDelimited !== false) w.ldelim();
-    },
-    (reader, length) => decode(reader, length === undefined ? reader.len : reader.pos + length),
-  );
-}
-
-const str = (w: Writer, f: number, v: string | undefined): void => {
-  if (v !== undefined && v !== '') w.uint32((f << 3) | 2).string(v);
-};
-const num = (w: Writer, f: number, v: number | undefined): void => {
-  if (v !== undefined && v !== 0) w.uint32(f << 3).uint64Number(v);
-};
 const byt = (w: Writer, f: number, v: Uint8Array): void => {
   w.uint32((f << 3) | 2).bytes(v);
 };
@@ -147,20 +131,20 @@ function readText(r: Reader): string {
 
 const wireCodec: Codec<WireAnnouncement> = codecOf<WireAnnouncement>(
   (o, w) => {
-    num(w, 1, o.version);
-    str(w, 2, o.peerId);
-    str(w, 3, o.community);
+    writeNumber(w, 1, o.version);
+    writeString(w, 2, o.peerId);
+    writeString(w, 3, o.community);
     for (const a of o.multiaddrs ?? []) byt(w, 4, a);
-    str(w, 5, o.enr);
-    num(w, 6, o.role);
-    num(w, 7, o.retentionS);
-    num(w, 8, o.freeBytes);
-    num(w, 9, o.baseS);
+    writeString(w, 5, o.enr);
+    writeNumber(w, 6, o.role);
+    writeNumber(w, 7, o.retentionS);
+    writeNumber(w, 8, o.freeBytes);
+    writeNumber(w, 9, o.baseS);
     packed(w, 10, o.held);
     packed(w, 11, o.online);
-    str(w, 12, o.software);
-    num(w, 13, o.seq);
-    num(w, 14, o.issuedMs);
+    writeString(w, 12, o.software);
+    writeNumber(w, 13, o.seq);
+    writeNumber(w, 14, o.issuedMs);
     for (const e of o.endorsed ?? []) byt(w, 15, e);
   },
   (r, end) => {

@@ -14,7 +14,7 @@ import { errorMessage } from '../util/errors.ts';
 import type { Interval } from '../util/intervals.ts';
 import { msToNs } from '../util/time.ts';
 import { ANNOUNCE_VERSION, MAX_MULTIADDRS } from './codec.ts';
-import type { AnnouncedRole, Announcement } from './codec.ts';
+import type { Announcement } from './codec.ts';
 import { signAnnouncement } from './announcement.ts';
 import type { AnnouncedCommunity } from './tracker.ts';
 
@@ -25,18 +25,7 @@ export const MIN_ANNOUNCE_GAP_MS = 60_000;
 export const ANNOUNCED_SPAN_MS = 30 * 24 * 60 * 60_000;
 
 /** What this Keeper says of itself for one community, as the Keeper's parts know it. */
-export interface SelfDescription {
-  multiaddrs: Uint8Array[];
-  enr: string;
-  role: AnnouncedRole;
-  retentionMs: number;
-  freeBytes: number;
-  held: Interval[];
-  online: Interval[];
-  software: string;
-  /** Owners: the peer ids (multihash bytes) vouched for. */
-  endorsed: Uint8Array[];
-}
+export type SelfDescription = Omit<Announcement, 'version' | 'peerId' | 'community' | 'seq' | 'issuedMs'>;
 
 export interface PublisherDeps {
   key: PrivateKey;

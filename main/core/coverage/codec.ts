@@ -3,8 +3,9 @@
  * with protons-runtime: a request, the signed attestation, the response that
  * carries it. The attestation travels as the bytes that were signed.
  */
-import { decodeMessage, encodeMessage, message } from 'protons-runtime';
+import { decodeMessage, encodeMessage } from 'protons-runtime';
 import type { Codec, Reader, Writer } from 'protons-runtime';
+import { codecOf, writeString, writeU64 } from '../util/protons-fields.ts';
 import type { Uint8ArrayList } from 'uint8arraylist';
 
 export const COVERAGE_CODEC = '/waku-keeper/coverage/1.0.0';
@@ -56,35 +57,14 @@ export interface CoverageResponse {
   signature: Uint8Array;
 }
 
-type Encode<T> = (obj: Partial<T>, w: Writer) => void;
-
-/** protons' length-delimited framing for nested messages, around a field writer. */
-function codecOf<T>(fields: Encode<T>, decode: (r: Reader, end: number) => T): Codec<T> {
-  return message<T>(
-    (obj, w, opts = {}) => {
-      if (opts.lengthDelimited !== false) w.fork();
-      fields(obj, w);
-      if (opts.lengthDelimited !== false) w.ldelim();
-    },
-    (reader, length) => decode(reader, length === undefined ? reader.len : reader.pos + length),
-  );
-}
-
-// Tags: field number << 3 | wire type (0 varint, 2 length-delimited).
-const str = (w: Writer, field: number, v: string | undefined): void => {
-  if (v !== undefined && v !== '') w.uint32((field << 3) | 2).string(v);
-};
-const u64 = (w: Writer, field: number, v: bigint | undefined): void => {
-  if (v !== undefined && v !== 0n) w.uint32(field << 3).uint64(v);
-};
 const byt = (w: Writer, field: number, v: Uint8Array | undefined): void => {
   if (v !== undefined && v.length > 0) w.uint32((field << 3) | 2).bytes(v);
 };
 
 const intervalCodec: Codec<WireInterval> = codecOf<WireInterval>(
   (o, w) => {
-    u64(w, 1, o.startMs);
-    u64(w, 2, o.endMs);
+    writeU64(w, 1, o.startMs);
+    writeU64(w, 2, o.endMs);
   },
   (r, end) => {
     const o: WireInterval = { startMs: 0n, endMs: 0n };
@@ -100,11 +80,11 @@ const intervalCodec: Codec<WireInterval> = codecOf<WireInterval>(
 
 const requestCodec: Codec<CoverageRequest> = codecOf<CoverageRequest>(
   (o, w) => {
-    str(w, 1, o.requestId);
-    str(w, 10, o.pubsubTopic);
+    writeString(w, 1, o.requestId);
+    writeString(w, 10, o.pubsubTopic);
     for (const t of o.contentTopics ?? []) w.uint32((11 << 3) | 2).string(t);
-    u64(w, 12, o.startMs);
-    u64(w, 13, o.endMs);
+    writeU64(w, 12, o.startMs);
+    writeU64(w, 13, o.endMs);
   },
   (r, end) => {
     const o: CoverageRequest = { requestId: '', pubsubTopic: '', contentTopics: [], startMs: 0n, endMs: 0n };
@@ -126,17 +106,17 @@ const requestCodec: Codec<CoverageRequest> = codecOf<CoverageRequest>(
 
 const attestationCodec: Codec<Attestation> = codecOf<Attestation>(
   (o, w) => {
-    str(w, 1, o.peerId);
-    str(w, 2, o.requestId);
-    str(w, 3, o.pubsubTopic);
+    writeString(w, 1, o.peerId);
+    writeString(w, 2, o.requestId);
+    writeString(w, 3, o.pubsubTopic);
     for (const t of o.contentTopics ?? []) w.uint32((4 << 3) | 2).string(t);
-    u64(w, 5, o.startMs);
-    u64(w, 6, o.endMs);
+    writeU64(w, 5, o.startMs);
+    writeU64(w, 6, o.endMs);
     for (const i of o.held ?? []) {
       w.uint32((7 << 3) | 2);
       intervalCodec.encode(i, w);
     }
-    u64(w, 8, o.issuedMs);
+    writeU64(w, 8, o.issuedMs);
   },
   (r, end) => {
     const o: Attestation = { peerId: '', requestId: '', pubsubTopic: '', contentTopics: [], startMs: 0n, endMs: 0n, held: [], issuedMs: 0n };
@@ -163,9 +143,9 @@ const attestationCodec: Codec<Attestation> = codecOf<Attestation>(
 
 const responseCodec: Codec<CoverageResponse> = codecOf<CoverageResponse>(
   (o, w) => {
-    str(w, 1, o.requestId);
+    writeString(w, 1, o.requestId);
     if (o.statusCode !== undefined) w.uint32(10 << 3).uint32(o.statusCode);
-    str(w, 11, o.statusDesc);
+    writeString(w, 11, o.statusDesc);
     byt(w, 20, o.attestation);
     byt(w, 21, o.signature);
   },
