@@ -233,8 +233,9 @@ describe('sync and SIGKILL', { timeout: 120_000 }, () => {
       await waitFor(() => child.messages() > childHas.length, 30_000);
       await child.kill();
       const seen = child.messages();
-      const first = await session;
-      assert.notEqual(first.outcome, 'complete', JSON.stringify(first));
+      // The parent may have sent every push before the kill (its session then reads complete) or not:
+      // either way the child died with pushes unstored, which the count below shows.
+      await session;
       // Nothing the child stored is lost: integrity holds, everything it had and reported is there.
       const after = Archive.open(childPath);
       assert.equal(after.integrityCheck(), 'ok');
