@@ -57,10 +57,17 @@ export function searchGateway(opts: SsdpSearchOptions): Promise<URL> {
   return new Promise((resolve, reject) => {
     const socket = createSocket({ type: 'udp4' });
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const done = (err: Error | undefined, url?: URL): void => {
+      if (settled) return;
+      settled = true;
       clearInterval(timer);
       opts.signal.removeEventListener('abort', onAbort);
-      socket.close();
+      try {
+        socket.close();
+      } catch {
+        // never bound (the error that brought us here)
+      }
       if (url !== undefined) resolve(url);
       else reject(err ?? new Error('SSDP search ended'));
     };
