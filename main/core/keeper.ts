@@ -168,7 +168,7 @@ export class Keeper {
       claimHeld: hooks.announceHeld,
     });
     this.history.peers.setClaims((id, topic) => this.announce.claimsOf(id, topic));
-    this.intake.onAccepted((topic, data) => this.announce.onRelayed(topic, data));
+    this.intake.onAccepted((topic, data, contentTopic) => this.announce.onRelayed(topic, data, contentTopic));
     this.retention = new RetentionScheduler(archive, {
       // Each community within its own limits first, then the archive's: what the archive's quota drops is the oldest of all.
       policies: () => [

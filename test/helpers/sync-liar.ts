@@ -4,13 +4,8 @@
  * fingerprints, item sets of messages it does not have, frames too large,
  * silence, garbage, pushes nobody asked for — or dials a node to lie to it.
  */
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { identify } from '@libp2p/identify';
-import { mplex } from '@libp2p/mplex';
-import { tcp } from '@libp2p/tcp';
-import { createLibp2p } from 'libp2p';
 import type { Libp2p, Stream } from '@libp2p/interface';
+import { startStoreClient } from './store-client.ts';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { lpStream } from 'it-length-prefixed-stream';
@@ -33,14 +28,9 @@ export interface Liar {
 
 const random32 = (): Uint8Array => new Uint8Array(randomBytes(32));
 
-export async function startLiarNode(): Promise<Libp2p> {
-  return createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux(), mplex()],
-    services: { identify: identify() },
-  });
+/** A plain loopback node (the store client's) that the liar's handlers are set on. */
+export function startLiarNode(): Promise<Libp2p> {
+  return startStoreClient();
 }
 
 /** A responder that lies in one way; `push` are the messages it pushes unasked ('unsolicited-push'). */

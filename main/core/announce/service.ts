@@ -135,16 +135,17 @@ export class AnnounceService {
   }
 
   /** A message relay accepted: if it is on a keepers topic, check it (it is stored as any message, whatever the verdict). */
-  onRelayed(pubsubTopic: string, data: Uint8Array): void {
-    if (this.tracker.list.length === 0) return;
+  onRelayed(pubsubTopic: string, data: Uint8Array, contentTopic: string | undefined): void {
+    // Relay's intake read the content topic already: only an announcement is decoded again, for its payload.
+    if (contentTopic === undefined) return;
+    const c = this.tracker.communityOf(pubsubTopic, contentTopic);
+    if (c === undefined) return;
     let m;
     try {
       m = decodeWakuMessage(data);
     } catch {
       return;
     }
-    const c = this.tracker.communityOf(pubsubTopic, m.contentTopic);
-    if (c === undefined) return;
     void this.tracker.ingest(c.key, m.payload, 'relay').catch((err: unknown) => this.d.emit('error', `checking an announcement failed: ${errorMessage(err)}`));
   }
 

@@ -28,7 +28,8 @@ export interface IntakeCounters {
 }
 
 /** Told of every message relay accepts (after the checks; whether or not it is kept), with its topic and bytes. */
-export type AcceptedListener = (pubsubTopic: string, data: Uint8Array) => void;
+/** `contentTopic`: as relay's intake decoded it, when the message was well-formed (listeners need not decode to filter). */
+export type AcceptedListener = (pubsubTopic: string, data: Uint8Array, contentTopic: string | undefined) => void;
 
 export interface RelayIntakeOptions {
   /** Tests only: relay the message but do not store it, as if relay had lost it. */
@@ -78,11 +79,11 @@ export class RelayIntake {
    */
   accept(pubsubTopic: string, data: Uint8Array): TopicValidatorResult {
     foreground();
-    const result = this.judge(pubsubTopic, data);
+    const { result, contentTopic } = this.judge(pubsubTopic, data);
     if (result === TopicValidatorResult.Accept && this.listeners.size > 0) {
       for (const listener of this.listeners) {
         try {
-          listener(pubsubTopic, data);
+          listener(pubsubTopic, data, contentTopic);
         } catch {
           // A listener's fault is its own: relay goes on.
         }
@@ -97,22 +98,23 @@ export class RelayIntake {
     return () => this.listeners.delete(listener);
   }
 
-  private judge(pubsubTopic: string, data: Uint8Array): TopicValidatorResult {
+  private judge(pubsubTopic: string, data: Uint8Array): { result: TopicValidatorResult; contentTopic?: string } {
     this.counts.received++;
     const decoded = decodeForArchive(pubsubTopic, data, this.settings.rules, nowNs());
     if (!decoded.ok) {
-      if (decoded.reason === 'ephemeral') return TopicValidatorResult.Accept;
+      if (decoded.reason === 'ephemeral') return { result: TopicValidatorResult.Accept };
       this.counts.rejected[decoded.reason] = (this.counts.rejected[decoded.reason] ?? 0) + 1;
       // As nwaku: what its relay forwards but its archive refuses is relayed, not kept.
-      return RELAYED_NOT_KEPT.has(decoded.reason) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject;
+      return { result: RELAYED_NOT_KEPT.has(decoded.reason) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject };
     }
+    const accepted = { result: TopicValidatorResult.Accept, contentTopic: decoded.message.contentTopic };
     if (!this.plan.keeps(decoded.message.contentTopic)) {
       this.counts.notKept++;
-      return TopicValidatorResult.Accept;
+      return accepted;
     }
-    if (this.drop?.(decoded.message) === true) return TopicValidatorResult.Accept;
+    if (this.drop?.(decoded.message) === true) return accepted;
     this.writer.push(decoded.message);
-    return TopicValidatorResult.Accept;
+    return accepted;
   }
 
   counters(): IntakeCounters {

@@ -154,15 +154,9 @@ export function fieldsOfWire(m: WireWakuMessage): MessageFields {
 
 /** A message as a Store v3 client decoded it (@waku/proto). */
 export function fieldsOfProto(m: proto_message.WakuMessage): MessageFields {
-  return {
-    payload: m.payload,
-    contentTopic: m.contentTopic,
-    version: m.version ?? 0,
-    timestamp: m.timestamp ?? 0n,
-    meta: m.meta ?? EMPTY,
-    ephemeral: m.ephemeral ?? false,
-    proof: m.rateLimitProof === undefined ? EMPTY : proto_message.RateLimitProof.encode(m.rateLimitProof),
-  };
+  const { payload, contentTopic, version, timestamp, meta, ephemeral } = m;
+  const rateLimitProof = m.rateLimitProof === undefined ? undefined : proto_message.RateLimitProof.encode(m.rateLimitProof);
+  return fieldsOfWire({ payload, contentTopic, version, timestamp, meta, ephemeral, rateLimitProof });
 }
 
 /** nwaku's relay JSON of a message (GET /relay/v1/messages): every field, meta only when present. */
