@@ -85,6 +85,25 @@ describe('scopes', () => {
     assert.deepEqual(gapsOf(common, { start: 1000, end: 9000 }, rules), [{ start: 3000, end: 4000 }], 'held unverified where Y was filled by an unattested peer');
     archive.close();
   });
+
+  it('a stretch asked again replaces what was held unverified in it, also of a row that starts before it (the window slid on)', () => {
+    const archive = Archive.open(':memory:');
+    const store = new HistoryStore(archive);
+    const y = store.ensureScope(scopeOf(T, Y.contentTopics), 'Y', 0);
+    store.completeWindow(y.id, { start: 1000, end: 5000 }, [{ start: 1000, end: 5000, verified: false, attested: false, peers: ['q'] }], 7);
+    // Asked again from 2000 (retention moved the window's start) to 4000, and again from 2500 as the
+    // window slid on, each time held unverified: each answer replaces the one before, none is duplicated.
+    store.completeWindow(y.id, { start: 2000, end: 4000 }, [{ start: 2000, end: 4000, verified: false, attested: true, peers: ['p'] }], 0);
+    store.completeWindow(y.id, { start: 2500, end: 4000 }, [{ start: 2500, end: 4000, verified: false, attested: true, peers: ['r'] }], 0);
+    const rows = store.coverage(y.id).map((r) => (r.kind === 'filled' ? [r.start, r.end, r.verified, r.peers.join()] : null));
+    assert.deepEqual(rows, [
+      [1000, 2000, false, 'q'],
+      [2000, 2500, false, 'p'],
+      [2500, 4000, false, 'r'],
+      [4000, 5000, false, 'q'],
+    ]);
+    archive.close();
+  });
 });
 
 describe('coverage recorded before scopes (schema 4)', () => {

@@ -92,9 +92,8 @@ function prepareStatements(db: Database) {
     ),
     extendCoverage: db.prepare('UPDATE coverage SET end_ms = ? WHERE id = ? AND end_ms < ?'),
     coverageOfScope: db.prepare('SELECT * FROM coverage WHERE scope_id = ? ORDER BY start_ms'),
-    deleteUnverifiedInside: db.prepare(
-      `DELETE FROM coverage WHERE scope_id = ? AND kind = 'filled' AND verified = 0 AND start_ms >= ? AND end_ms <= ?`,
-    ),
+    unverifiedOverlapping: db.prepare(`SELECT * FROM coverage WHERE scope_id = ? AND kind = 'filled' AND verified = 0 AND start_ms < ? AND end_ms > ?`),
+    deleteCoverage: db.prepare('DELETE FROM coverage WHERE id = ?'),
     pruneCoverage: db.prepare('DELETE FROM coverage WHERE end_ms < ?'),
     allPeers: db.prepare('SELECT * FROM store_peers'),
     savePeer: db.prepare(
@@ -247,7 +246,18 @@ export class HistoryStore {
     const now = Date.now();
     const pubsubTopic = this.topicOf(scopeId);
     this.archive.transaction(() => {
-      this.s.deleteUnverifiedInside.run(scopeId, window.start, window.end);
+      // What was held unverified in the window is replaced by what the window's answers say; the
+      // rest of such a row stays (a row stored earlier may start before the window, which retention moved on).
+      for (const r of this.s.unverifiedOverlapping.all(scopeId, window.end, window.start) as RawCoverage[]) {
+        this.s.deleteCoverage.run(r.id);
+        const remnants = [
+          { start: r.start_ms, end: Math.min(r.end_ms, window.start), messages: r.messages },
+          { start: Math.max(r.start_ms, window.end), end: r.end_ms, messages: 0 },
+        ];
+        for (const x of remnants) {
+          if (x.end > x.start) this.s.insertCoverage.run(scopeId, r.pubsub_topic, 'filled', x.start, x.end, 0, r.attested, r.peers, x.messages, r.recorded_ms);
+        }
+      }
       parts.forEach((p, i) => {
         const n = i === 0 ? messages : 0;
         this.s.insertCoverage.run(scopeId, pubsubTopic, 'filled', p.start, p.end, p.verified ? 1 : 0, p.attested ? 1 : 0, JSON.stringify(p.peers), n, now);
