@@ -14,10 +14,14 @@ import type { Interval } from '../../main/core/util/intervals.ts';
 const T = '/waku/2/rs/16/32';
 const MIN = 60_000;
 
-function registry(claims: Record<string, Interval[]>, endorsed: string[] = []) {
+/** Claims believed at `believedMs` (this Keeper's clock) unless a peer's own time is given. */
+function registry(claims: Record<string, Interval[]>, endorsed: string[] = [], believed: Record<string, number> = {}) {
   const archive = Archive.open(':memory:');
   const r = new StorePeerRegistry(new HistoryStore(archive), 'self', { isConnected: () => true, now: () => 1_000 * MIN });
-  r.setClaims((id, topic) => ({ held: topic === T ? (claims[id] ?? []) : [], endorsed: endorsed.includes(id) }));
+  r.setClaims((id, topic) => {
+    const held = topic === T ? (claims[id] ?? []) : [];
+    return { held, endorsed: endorsed.includes(id), believedMs: held.length === 0 ? null : (believed[id] ?? 990 * MIN) };
+  });
   return { r, close: () => archive.close() };
 }
 
@@ -48,11 +52,37 @@ describe('announced store peers', () => {
     r.addAnnounced('liar', []);
     r.addAnnounced('honest', []);
     const window = { start: 0, end: 60 * MIN };
-    assert.equal(r.checkClaim('honest', T, window, [{ start: 30_000, end: 60 * MIN - 20_000 }]), false);
+    assert.equal(r.checkClaim('honest', T, window, [{ start: 30_000, end: 60 * MIN - 20_000 }], 1_000 * MIN), false);
     assert.equal(r.mayAttest('honest'), true);
-    assert.equal(r.checkClaim('liar', T, window, [{ start: 40 * MIN, end: 60 * MIN }]), true);
+    assert.equal(r.checkClaim('liar', T, window, [{ start: 40 * MIN, end: 60 * MIN }], 1_000 * MIN), true);
     assert.equal(r.mayAttest('liar'), false);
     assert.match(r.get('liar')?.standingReason ?? '', /announced holding 40 min/);
+    close();
+  });
+
+  it('an announcement believed after the question is not held against the answer: the peer may have filled since', () => {
+    const { r, close } = registry({ filled: [{ start: 0, end: 60 * MIN }] }, [], { filled: 995 * MIN });
+    r.addAnnounced('filled', []);
+    const window = { start: 0, end: 60 * MIN };
+    assert.equal(r.checkClaim('filled', T, window, [{ start: 40 * MIN, end: 60 * MIN }], 994 * MIN), false);
+    assert.equal(r.mayAttest('filled'), true);
+    // Asked again after that announcement, the same short answer finds it out.
+    assert.equal(r.checkClaim('filled', T, window, [{ start: 40 * MIN, end: 60 * MIN }], 996 * MIN), true);
+    close();
+  });
+
+  it('a peer asked before it announced holding a stretch is worth asking again; one that claims a minute of it or nothing new is not', () => {
+    const { r, close } = registry(
+      { late: [{ start: 0, end: 60 * MIN }], sliver: [{ start: 59.5 * MIN, end: 70 * MIN }], other: [{ start: 0, end: 60 * MIN }] },
+      [],
+      { late: 995 * MIN, sliver: 995 * MIN, other: 980 * MIN },
+    );
+    const stretch = { start: 10 * MIN, end: 60 * MIN };
+    assert.equal(r.claimsAfresh('late', T, stretch, 990 * MIN), true);
+    assert.equal(r.claimsAfresh('late', T, stretch, 996 * MIN), false, 'asked since it said so');
+    assert.equal(r.claimsAfresh('sliver', T, stretch, 990 * MIN), false, 'within the slack');
+    assert.equal(r.claimsAfresh('other', T, stretch, 990 * MIN), false, 'believed before it was asked');
+    assert.equal(r.claimsAfresh('late', '/waku/2/rs/16/64', stretch, 990 * MIN), false, 'another topic');
     close();
   });
 });

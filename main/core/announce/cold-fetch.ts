@@ -1,8 +1,10 @@
 /**
  * A Keeper that starts cold asks a store peer for the last hour of a
  * community's announcements: an ordinary Store v3 content-topic query, a few
- * pages at most. Announcements are stored like any message, so any store node
- * that keeps the community (another Keeper, or nwaku keeping everything) has them.
+ * pages at most, newest first: what counts is each Keeper's latest, and in a
+ * large community an hour holds more announcements than the pages take.
+ * Announcements are stored like any message, so any store node that keeps the
+ * community (another Keeper, or nwaku keeping everything) has them.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
@@ -13,7 +15,7 @@ import { msToNs } from '../util/time.ts';
 export const COLD_FETCH_SPAN_MS = 60 * 60_000;
 const MAX_PAGES = 5;
 
-/** The payloads of the announcements a peer holds on `contentTopic` since `sinceMs`, oldest first. */
+/** The payloads of the announcements a peer holds on `contentTopic` from the last hour, newest first. */
 export async function fetchAnnouncements(
   dialer: Pick<Libp2p, 'dialProtocol'>,
   peer: PeerId | Multiaddr,
@@ -33,7 +35,7 @@ export async function fetchAnnouncements(
         contentTopics: [contentTopic],
         timeStart: msToNs(nowMs - COLD_FETCH_SPAN_MS),
         timeEnd: msToNs(nowMs + 60_000),
-        paginationForward: true,
+        paginationForward: false,
         paginationLimit: 100n,
         ...(cursor === undefined ? {} : { paginationCursor: cursor }),
       },

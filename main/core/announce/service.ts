@@ -39,6 +39,8 @@ export interface Standing {
 export interface PeerClaims {
   held: Interval[];
   endorsed: boolean;
+  /** When the newest announcement behind `held` was believed here (this Keeper's clock); null: nothing held is claimed. */
+  believedMs: number | null;
 }
 
 export interface AnnounceServiceDeps {
@@ -179,14 +181,18 @@ export class AnnounceService {
   claimsOf(peerId: string, pubsubTopic: string): PeerClaims {
     let held: Interval[] = [];
     let endorsed = false;
-    if (this.d.standing(peerId).lost) return { held, endorsed };
+    let believedMs: number | null = null;
+    if (this.d.standing(peerId).lost) return { held, endorsed, believedMs };
     for (const c of this.tracker.list) {
       const k = this.tracker.keepers(c.key).find((x) => x.announcement.peerId === peerId);
       if (k === undefined) continue;
-      if (c.pubsubTopic === pubsubTopic) held = [...held, ...k.announcement.held];
+      if (c.pubsubTopic === pubsubTopic && k.announcement.held.length > 0) {
+        held = [...held, ...k.announcement.held];
+        believedMs = Math.max(believedMs ?? 0, k.lastSeenMs);
+      }
       if (this.tracker.endorsedIn(c.key).has(peerId)) endorsed = true;
     }
-    return { held, endorsed };
+    return { held, endorsed, believedMs };
   }
 
   status(): CommunityAnnounceStatus[] {

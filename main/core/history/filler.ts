@@ -63,7 +63,7 @@ export class GapFiller {
   private readonly o: Required<FillerOptions>;
   /** Why each window asked last is still (partly) missing, by topic and window start. */
   private readonly notes = new Map<string, { window: Interval; note: GapNote }>();
-  /** Windows left unverified lately, and the attesting peers that answered them completely. */
+  /** Windows left unverified lately, when they were asked, and the attesting peers that answered them completely. */
   private readonly asked = new Map<string, { window: Interval; atMs: number; answeredBy: string[] }>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -185,15 +185,28 @@ export class GapFiller {
   }
 
   /**
+   * A Keeper announced anew: a pass now if it claims more than a minute of a
+   * stretch a pass would ask for (a gap, or held unverified) and has not been
+   * asked it since — not on every announcement, which would ask again what
+   * the fill interval asks again anyway.
+   */
+  announcedBy(peerId: string): void {
+    if (this.stopped) return;
+    const fresh = this.collectWork().some((w) => this.d.peers.claimsAfresh(peerId, w.scope.pubsubTopic, w.window, entryOf(this.asked, w.scope.id, w.window)?.atMs ?? -Infinity));
+    if (fresh) this.trigger();
+  }
+
+  /**
    * A stretch left unverified lately by the answers of every attesting peer
    * there is to ask: asking them again gains nothing until one that did not
    * answer turns up, or an interval passes (their coverage may have grown).
    */
-  private nobodyNewToAsk(scopeId: number, stretch: Interval, attesting: readonly string[]): boolean {
-    const e = entryOf(this.asked, scopeId, stretch);
+  private nobodyNewToAsk(scope: WorkScope, stretch: Interval, attesting: readonly string[]): boolean {
+    const e = entryOf(this.asked, scope.id, stretch);
     // With no attesting peer at all, the unattested ones are what there is: they are asked as before.
     if (e === undefined || attesting.length === 0 || this.o.now() - e.atMs >= this.o.intervalMs) return false;
-    return attesting.every((id) => e.answeredBy.includes(id));
+    // One that answered, and has announced since that it holds the stretch, is new to ask: it fills it or is found out.
+    return attesting.every((id) => e.answeredBy.includes(id) && !this.d.peers.claimsAfresh(id, scope.pubsubTopic, stretch, e.atMs));
   }
 
   status(): FillStatus {
@@ -211,7 +224,7 @@ export class GapFiller {
       // Its own coverage and what vouches for it: a whole topic kept before it was.
       const rows = this.d.history.coverageOf(scope);
       for (const gap of gapsOf(rows, window, { marginMs: this.o.marginMs })) {
-        if (!this.nobodyNewToAsk(scope.id, gap, attesting)) work.push({ scope, window: gap, prior: null });
+        if (!this.nobodyNewToAsk(scope, gap, attesting)) work.push({ scope, window: gap, prior: null });
       }
       // Held but unverified: asked again when a peer that attests its coverage could verify it —
       // any such peer for an unattested stretch, one that has not answered it for an attested one.
@@ -219,7 +232,7 @@ export class GapFiller {
         if (r.kind !== 'filled' || r.verified) continue;
         if (!attesting.some((id) => !r.attested || !r.peers.includes(id))) continue;
         for (const part of clip([r], window).flatMap(splitByDay)) {
-          if (this.nobodyNewToAsk(scope.id, part, attesting)) continue;
+          if (this.nobodyNewToAsk(scope, part, attesting)) continue;
           work.push({ scope, window: part, prior: { peers: r.peers, attested: r.attested } });
         }
       }
@@ -260,6 +273,7 @@ export class GapFiller {
         // The quota filled up during the pass: older windows would only be pruned again.
         if (w.window.end <= (this.quotaHorizon() ?? -Infinity)) return;
         let stored = 0;
+        const askedAtMs = this.o.now();
         const { result, note, answeredBy } = await fillWindow(this.d, w, {
           fillQuorum: this.o.fillQuorum,
           marginMs: this.o.marginMs,
@@ -275,11 +289,13 @@ export class GapFiller {
         const p = this.scopeProgress.get(w.scope.id);
         if (p !== undefined) p.windowsDone++;
         const key = `${w.scope.id}|${w.window.start}`;
-        if (note === null) this.notes.delete(key);
-        else this.note(w, note);
+        // This answer supersedes what earlier, overlapping windows said (the window slides with retention).
+        supersede(this.asked, w.scope.id, w.window);
+        supersede(this.notes, w.scope.id, w.window);
+        if (note !== null) this.note(w, note);
         // A window the archive could not store is asked again as soon as it can.
         if (result === 'verified' || note?.reason === 'archive-error') this.asked.delete(key);
-        else this.asked.set(key, { window: w.window, atMs: this.o.now(), answeredBy });
+        else this.asked.set(key, { window: w.window, atMs: askedAtMs, answeredBy });
         counts[result]++;
         this.progress.windowsDone++;
         this.d.emit({
@@ -307,6 +323,13 @@ export class GapFiller {
 
   private note(w: WindowWork, note: GapNote): void {
     this.notes.set(`${w.scope.id}|${w.window.start}`, { window: w.window, note });
+  }
+}
+
+/** Forgets the entries of a scope whose windows overlap `window`. */
+function supersede<E extends { window: Interval }>(map: Map<string, E>, scopeId: number, window: Interval): void {
+  for (const [key, entry] of map) {
+    if (key.startsWith(`${scopeId}|`) && entry.window.start < window.end && window.start < entry.window.end) map.delete(key);
   }
 }
 

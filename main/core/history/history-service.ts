@@ -99,9 +99,10 @@ export class HistoryService {
         }),
       attest: (peerId, q, signal) => {
         const id = this.peers.peerIdOf(peerId);
+        const askedAtMs = Date.now();
         return askCoverage(o.dialer, id, this.peers.target(id), q, { signal, timeoutMs: o.queryTimeoutMs }).then((held) => {
           // An announcement that claimed more than the peer now attests is found out here.
-          this.peers.checkClaim(peerId, q.pubsubTopic, q.range, held);
+          this.peers.checkClaim(peerId, q.pubsubTopic, q.range, held, askedAtMs);
           return held;
         });
       },
@@ -176,11 +177,16 @@ export class HistoryService {
     if (this.peers.observe(peerId, addrs, servesStore, attests)) this.filler.trigger();
   }
 
-  /** A Keeper of a kept community announced itself: a store peer to ask, with no --store-peer. */
+  /**
+   * A Keeper of a kept community announced itself: a store peer to ask, with
+   * no --store-peer. One known already may now claim a stretch it was asked
+   * before it said so: then it is asked again.
+   */
   announced(peerId: string, addrs: string[]): void {
     const known = this.peers.get(peerId) !== undefined;
     this.peers.addAnnounced(peerId, addrs);
-    if (!known) this.filler.trigger();
+    if (known) this.filler.announcedBy(peerId);
+    else this.filler.trigger();
   }
 
   /**

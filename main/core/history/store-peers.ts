@@ -17,9 +17,13 @@ import { claimedShare, rankPeers } from './peer-rank.ts';
 import { intersect, subtract, totalLength } from '../util/intervals.ts';
 import type { Interval } from '../util/intervals.ts';
 
-/** What a peer's announcement claims on a pubsub topic (announce/), as the registry is told it. */
+/**
+ * What a peer's announcement claims on a pubsub topic (announce/), as the
+ * registry is told it, and when this Keeper believed that announcement (its
+ * own clock; null: nothing claimed).
+ */
 export interface ClaimsOf {
-  (peerId: string, pubsubTopic: string): { held: Interval[]; endorsed: boolean };
+  (peerId: string, pubsubTopic: string): { held: Interval[]; endorsed: boolean; believedMs: number | null };
 }
 
 /** A gap the filler is about to ask for, to rank peers by what they claim of it. */
@@ -73,7 +77,7 @@ export class StorePeerRegistry {
   /** When each peer last (re)connected and identified: failures before that say nothing about reaching it now. */
   private readonly seenAt = new Map<string, number>();
   private readonly ids = new Map<string, PeerId>();
-  private claims: ClaimsOf = () => ({ held: [], endorsed: false });
+  private claims: ClaimsOf = () => ({ held: [], endorsed: false, believedMs: null });
 
   constructor(store: HistoryStore, selfId: string, opts: RegistryOptions) {
     this.store = store;
@@ -115,16 +119,28 @@ export class StorePeerRegistry {
   }
 
   /**
-   * The peer attested `attested` of `window`; if its announcement claimed
-   * clearly more of it, it contradicted itself and loses standing. True then.
+   * The peer attested `attested` of `window`, asked at `askedAtMs`; if its
+   * announcement, believed before that, claimed clearly more of it, it
+   * contradicted itself and loses standing. True then. (An announcement
+   * believed after the question may tell of a fill made since the answer.)
    */
-  checkClaim(peerId: string, pubsubTopic: string, window: Interval, attested: readonly Interval[]): boolean {
-    const claimed = this.claims(peerId, pubsubTopic).held;
-    if (claimed.length === 0) return false;
+  checkClaim(peerId: string, pubsubTopic: string, window: Interval, attested: readonly Interval[], askedAtMs: number): boolean {
+    const { held: claimed, believedMs } = this.claims(peerId, pubsubTopic);
+    if (claimed.length === 0 || believedMs === null || believedMs > askedAtMs) return false;
     const lacking = totalLength(intersect(subtract(window, attested), claimed));
     if (lacking <= CLAIM_SLACK_MS) return false;
     this.loseStanding(peerId, `announced holding ${Math.round(lacking / 60_000)} min of ${new Date(window.start).toISOString().slice(0, 16)}Z that it then did not attest`);
     return true;
+  }
+
+  /**
+   * Whether the peer announced, in an announcement believed after `sinceMs`,
+   * holding clearly more of `stretch` than the slack: asked before, it is
+   * worth asking again — it fills the stretch or is found out.
+   */
+  claimsAfresh(peerId: string, pubsubTopic: string, stretch: Interval, sinceMs: number): boolean {
+    const { held, believedMs } = this.claims(peerId, pubsubTopic);
+    return believedMs !== null && believedMs > sinceMs && totalLength(intersect([stretch], held)) > CLAIM_SLACK_MS;
   }
 
   /** A connected peer told us its protocols: keep it if it serves Store v3, and note whether it attests. True when it serves Store v3. */
