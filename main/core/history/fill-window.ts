@@ -110,15 +110,17 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
   if (w.prior !== null) {
     for (const p of w.prior.peers) {
       if (w.prior.attested) priorAttested.add(p);
-      // An unattested answer is asked again of a peer that attests now.
-      else if (!peers.mayAttest(p)) priorUnattested.add(p);
+      // An unattested answer is asked again of a peer that attests now, and counts no more for one that lost its standing.
+      else if (!peers.mayAttest(p) && peers.hasStanding(p)) priorUnattested.add(p);
     }
   }
   const attestedHeld = (): Interval[][] => [
     ...[...priorAttested].map(() => [window]),
     ...[...listings.values()].flatMap((l) => (l.held === null ? [] : [l.held])),
   ];
-  const unattestedCount = (): number => priorUnattested.size + [...listings.values()].filter((l) => l.held === null).length;
+  /** Unattested listings that hold a stretch: a peer that lost its standing still delivers (every message is checked), but its word holds nothing. */
+  const unattestedHolders = (): string[] => [...priorUnattested, ...[...listings].filter(([id, l]) => l.held === null && peers.hasStanding(id)).map(([id]) => id)];
+  const unattestedCount = (): number => unattestedHolders().length;
   const verified = (): Interval[] => coveredByAtLeast(attestedHeld(), quorum);
   const done = (): boolean => subtract(window, verified()).length === 0;
   const queue = peers
@@ -289,7 +291,7 @@ export async function fillWindow(d: HistoryDeps, w: WindowWork, o: WindowFillOpt
     ...[...priorAttested].map((p): [string, Interval[]] => [p, [window]]),
     ...[...listings].flatMap(([p, l]): [string, Interval[]][] => (l.held === null ? [] : [[p, l.held]])),
   ]);
-  const unattested = new Set([...priorUnattested, ...[...listings].filter(([, l]) => l.held === null).map(([p]) => p)]);
+  const unattested = new Set(unattestedHolders());
   const parts = accountParts(window, attested, unattested, quorum);
   const held = normalize(parts);
   const missing = subtract(window, held);

@@ -160,6 +160,12 @@ export class StorePeerRegistry {
     return p !== undefined && p.attests !== false && this.trusted(p);
   }
 
+  /** Whether the peer has its standing (an unknown peer has: it has done nothing yet). */
+  hasStanding(peerId: string): boolean {
+    const p = this.peers.get(peerId);
+    return p === undefined || this.trusted(p);
+  }
+
   trusted(p: StorePeerRecord): boolean {
     return p.standingLostMs === null || this.now() - p.standingLostMs >= this.standingPenaltyMs;
   }
