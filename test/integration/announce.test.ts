@@ -126,6 +126,9 @@ describe('announcements between Keepers', () => {
       return (topic?.filled ?? []).some((f) => f.verified && f.startMs <= now - 45 * MIN && f.endMs >= now - 2 * MIN);
       // Five Keepers share this process: on a loaded two-core machine the pass that verifies can take a while.
     }, { timeoutMs: 60_000 });
+    // Before anyone held anything E holds nothing either: D, found out, still answers it, and its word counts for nothing.
+    const early = (await e.status()).history.topics.find((t) => t.pubsubTopic === TEST_PUBSUB)?.filled ?? [];
+    assert.ok(!early.some((f) => f.startMs < now - 52 * MIN && f.endMs > now - 55 * MIN), JSON.stringify(early));
 
     const everyone = [e.peerId, ...[a, b, c, d].map((m) => m.peerId)].sort();
     await waitFor('E to list all five Keepers, itself first', async () => {
