@@ -82,6 +82,7 @@ export interface StorePeerStatus {
   /** Share of a window's messages this peer held, the last time it answered one. */
   agreement: number | null;
   lastAgreementMs: number | null;
+  /** The last error it gave, kept after later successes (`failures` says whether it is failing now): a peer that misbehaves now and then shows how. */
   lastError: string | null;
   /** Speaks the coverage protocol (its answers can verify), does not (they fill, never verify), or not known yet. */
   attests: boolean | null;

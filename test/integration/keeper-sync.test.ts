@@ -188,8 +188,13 @@ describe('Waku Sync in the consistency check', { timeout: 240_000 }, () => {
       const c = await consistency(kb);
       assert.ok(c.compared.hashes >= 1, JSON.stringify(c));
       assert.ok(c.compared.sync >= 1, JSON.stringify(c));
-      // The 10 relay lost came from A by hash; the 5 of N's hour by sync; N's older 5 stay out: nwaku syncs its hour.
-      assert.equal(c.recovered, 15);
+      // The 10 relay lost came from A by hash: the check's listing, or gap filling when a loaded machine let
+      // them fall in the clock margin after B's online record began (either way A provided them). The 5 of
+      // N's hour came by sync, N's older 5 stay out: nwaku syncs its hour.
+      const peersOfB = (await kb.status()).history.storePeers;
+      assert.equal(peersOfB.find((p) => p.peerId === ka.peerId)?.provided, 10, JSON.stringify(peersOfB));
+      assert.equal(peersOfB.find((p) => p.peerId === n.node.peerId.toString())?.provided, 5);
+      assert.ok(c.recovered >= 5 && c.recovered <= 15, JSON.stringify(c));
       assert.equal(c.sync.messages.stored, 5);
       assert.ok(c.sync.last !== null && c.sync.last.peerId === n.node.peerId.toString() && !c.sync.last.keeper, JSON.stringify(c.sync.last));
       assert.equal(c.sync.last.endMs - c.sync.last.startMs, HOUR);

@@ -72,9 +72,10 @@ describe('gap filling among dishonest store peers', () => {
     assert.ok(s.archive.messages <= count + endless.served() * 100, 'nothing beyond the honest set and the bounded endless pages');
     assert.equal(byId.get(omitting.peerId)?.failures, 0, 'omitting is not detectable alone: its answers are complete');
     assert.ok((byId.get(forging.peerId)?.rejected ?? 0) >= 50, 'the forgeries are counted');
-    // A forger loses its standing, which lasts; its last error and failures in a row are cleared by a later
-    // good answer (another window's listing, in flight beside the one it forged in), so they are not what is asked.
+    // A forger loses its standing, which lasts; its failures in a row are cleared by a later good answer
+    // (another window's listing, in flight beside the one it forged in), its last error is not.
     const forger = byId.get(forging.peerId);
+    assert.match(forger?.lastError ?? '', /forged|forgeries/);
     assert.match(forger?.standingReason ?? '', /forged/);
     assert.ok(forger?.standingLostMs !== null && forger?.standingLostMs !== undefined, 'the forger lost its standing');
     assert.match(byId.get(replaying.peerId)?.lastError ?? '', /replayed|same cursor/);

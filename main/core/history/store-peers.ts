@@ -273,7 +273,6 @@ export class StorePeerRegistry {
     if (!p) return;
     p.failures = 0;
     p.lastSuccessMs = this.now();
-    p.lastError = null;
     if (rttMs !== null) p.rttMs = p.rttMs === null ? rttMs : p.rttMs * 0.7 + rttMs * 0.3;
     this.save(p);
   }
