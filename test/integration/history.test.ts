@@ -250,8 +250,9 @@ describe('history: coverage, gap filling, cross-checks', () => {
       const peer = s.history.storePeers[0];
       assert.equal(peer?.rejected, 40);
       assert.equal(peer?.provided, 0);
-      // Forgeries cost it its standing (a later window it answered may have cleared its last error).
+      // Forgeries cost it its standing, and its last error says so (a later good answer does not clear it).
       assert.match(peer?.standingReason ?? '', /forged/);
+      assert.match(peer?.lastError ?? '', /forged|forgeries/);
       assert.equal(peer?.trusted, false);
       const h = historyOf(s);
       const gap = h?.gaps.find((g) => g.startMs <= Number(inside / MS) && g.endMs > Number(inside / MS));
