@@ -22,7 +22,7 @@ import type { TestKeeper } from '../helpers/keeper.ts';
 import { startKeeperProcess } from '../helpers/keeper-process.ts';
 import type { KeeperProcess } from '../helpers/keeper-process.ts';
 import { archiveMessage, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
-import { rng } from '../helpers/sync-memory-storage.ts';
+import { corpus as corpusOf, split } from '../helpers/sync-corpus.ts';
 import { startSyncNode } from '../helpers/sync-node.ts';
 import type { SyncNode } from '../helpers/sync-node.ts';
 import { dial, startWakuClient } from '../helpers/waku-client.ts';
@@ -30,29 +30,9 @@ import { waitFor } from '../helpers/wait.ts';
 
 const HOUR = 3_600_000;
 const MS = 1_000_000n;
+const corpus = (n: number, seed: number): ArchiveMessage[] => corpusOf(n, seed, 'keeper sync');
 /** Fast loops; a retention of two days keeps gap filling's share (the empty day before the seeded one) small. */
 const FAST: Partial<KeeperConfig> = { heartbeatMs: 200, settleMs: 1000, fillIntervalMs: 60 * 60_000, checkIntervalMs: 2000, retentionMs: 2 * 24 * HOUR };
-
-/** `n` messages scattered over the day that ended an hour ago, on the test content topics, timestamps with sub-ms parts. */
-function corpus(n: number, seed: number, endMs = Date.now() - HOUR): ArchiveMessage[] {
-  const r = rng(seed);
-  const startNs = BigInt(endMs - 24 * HOUR) * MS;
-  return Array.from({ length: n }, (_, i) =>
-    archiveMessage({
-      contentTopic: TEST_CONTENT[i % TEST_CONTENT.length],
-      timestamp: startNs + BigInt(Math.floor(r() * 24 * HOUR * 1000)) * 1000n,
-      payload: new TextEncoder().encode(`keeper sync ${seed}/${i}`),
-    }),
-  );
-}
-
-/** The corpus in two archives, each missing its own scattered half of `diff`. */
-function split(all: readonly ArchiveMessage[], diff: number, seed: number): { a: ArchiveMessage[]; b: ArchiveMessage[] } {
-  const r = rng(seed);
-  const missing = new Set<number>();
-  while (missing.size < diff) missing.add(Math.floor(r() * all.length));
-  return { a: all.filter((_, i) => !(missing.has(i) && i % 2 === 0)), b: all.filter((_, i) => !(missing.has(i) && i % 2 === 1)) };
-}
 
 /**
  * An archive read with a bare connection: the Archive class would start its

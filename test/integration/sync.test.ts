@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import type { ArchiveMessage } from '../../main/core/message/message.ts';
 import { heldHashes, startSyncNode } from '../helpers/sync-node.ts';
 import type { SyncNode } from '../helpers/sync-node.ts';
-import { archiveMessage, TEST_CONTENT, TEST_PUBSUB } from '../helpers/messages.ts';
-import { rng } from '../helpers/sync-memory-storage.ts';
+import { TEST_PUBSUB } from '../helpers/messages.ts';
+import { corpus as corpusOf, split } from '../helpers/sync-corpus.ts';
 import { lieTo, startLiar, startLiarNode } from '../helpers/sync-liar.ts';
 import type { Lie } from '../helpers/sync-liar.ts';
 import { startSyncChild } from '../helpers/sync-child-process.ts';
@@ -22,27 +22,7 @@ import { Archive } from '../../main/core/archive/archive.ts';
 import { msToNs } from '../../main/core/util/time.ts';
 
 const HOUR = 3_600_000;
-
-/** `n` messages over the last day (ending an hour ago), a few content topics, timestamps in ns with sub-ms parts. */
-export function corpus(n: number, seed: number, endMs = Date.now() - HOUR): ArchiveMessage[] {
-  const r = rng(seed);
-  const startNs = BigInt(endMs - 24 * HOUR) * 1_000_000n;
-  return Array.from({ length: n }, (_, i) =>
-    archiveMessage({
-      contentTopic: TEST_CONTENT[i % TEST_CONTENT.length],
-      timestamp: startNs + BigInt(Math.floor(r() * 24 * HOUR * 1000)) * 1000n,
-      payload: new TextEncoder().encode(`sync corpus ${seed}/${i}`),
-    }),
-  );
-}
-
-/** The corpus split in two archives, each missing its own scattered `diff / 2`. */
-function split(all: readonly ArchiveMessage[], diff: number, seed: number): { a: ArchiveMessage[]; b: ArchiveMessage[] } {
-  const r = rng(seed);
-  const missing = new Set<number>();
-  while (missing.size < diff) missing.add(Math.floor(r() * all.length));
-  return { a: all.filter((_, i) => !(missing.has(i) && i % 2 === 0)), b: all.filter((_, i) => !(missing.has(i) && i % 2 === 1)) };
-}
+const corpus = (n: number, seed: number): ArchiveMessage[] => corpusOf(n, seed, 'sync corpus');
 
 const DAY_RANGE = { start: Date.now() - 26 * HOUR, end: Date.now() };
 
