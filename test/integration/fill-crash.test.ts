@@ -85,6 +85,10 @@ describe('a gap fill killed with SIGKILL', () => {
     // Look inside B's data while it is down.
     const archive = Archive.open(join(bDir, 'archive.sqlite'));
     let heldAtKill: number;
+    // Messages inside the windows the first run finished (held unverified: A alone cannot verify them, and
+    // having answered them, it is not asked them again). How many there are depends on the hour: the gap
+    // is cut at UTC days, and a short oldest day-window can finish before the kill.
+    let inFinished = 0;
     try {
       assert.equal(archive.integrityCheck(), 'ok');
       heldAtKill = archive.stats().messages;
@@ -94,6 +98,7 @@ describe('a gap fill killed with SIGKILL', () => {
         const inside = seeded.filter((m) => m.timestamp >= BigInt(row.start) * MS && m.timestamp <= BigInt(row.end) * MS);
         const held = inside.filter((m) => archive.has(m.hash)).length;
         assert.equal(held, inside.length, `filled ${new Date(row.start).toISOString()} holds all its messages`);
+        inFinished += inside.length;
       }
     } finally {
       archive.close();
@@ -113,12 +118,12 @@ describe('a gap fill killed with SIGKILL', () => {
     const resumedMs = performance.now() - restartedAt;
     const s = await statusOf(ready2.api, bDir);
     const servedAfter = (await a.status()).store.messages;
-    // Resumed: the second run listed the hashes again, and fetched the bodies of what was left only
-    // (give or take what was in flight at the kill, and the windows' shared edges).
+    // Resumed: the second run listed the unfinished windows' hashes again, and fetched the bodies of what
+    // was left only (give or take what was in flight at the kill, and the windows' shared edges).
     const left = COUNT - heldAtKill;
     const bodies = servedAfter.bodies - servedBefore.bodies;
     assert.ok(bodies >= left && bodies <= left + 1000, `second run fetched ${bodies} messages for ${left} left`);
-    assert.ok(servedAfter.hashes - servedBefore.hashes >= COUNT, 'it listed the whole gap again');
+    assert.ok(servedAfter.hashes - servedBefore.hashes >= COUNT - inFinished, `it listed again every window left unfinished (${inFinished} messages in finished ones)`);
     console.log(
       `# crash: killed at ${heldAtKill} of ${COUNT}; the restart fetched ${bodies} messages for ${left} left ` +
         `and held all ${COUNT} after ${resumedMs.toFixed(0)} ms (process start included)`,
